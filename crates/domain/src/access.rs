@@ -1,0 +1,358 @@
+//! Who is acting and what they may see. Every query and command asks these
+//! functions rather than deciding visibility on its own.
+//!
+//! ANONYMOUS reports are owned by an [`OwnerTag`]: a pseudonym derived from a
+//! secret that only the reporter's password unlocks, so neither the agency
+//! nor someone holding the database can map the report back to a person.
+
+use crate::catalog::AgencyCode;
+use crate::ids::UserId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Citizen,
+    Officer,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::Officer => "officer",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+    /// Officers and supervisors belong to exactly one agency.
+    pub fn needs_agency(self) -> bool {
+        matches!(self, Role::Officer | Role::Supervisor)
+    }
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::Citizen)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("invalid role '{0}': use citizen, officer, supervisor or admin")]
+pub struct BadRole(pub String);
+
+impl FromStr for Role {
+    type Err = BadRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "citizen" => Ok(Role::Citizen),
+            "officer" => Ok(Role::Officer),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            _ => Err(BadRole(s.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Private,
+    Anonymous,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "PUBLIC",
+            Visibility::Private => "PRIVATE",
+            Visibility::Anonymous => "ANONYMOUS",
+        }
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("invalid visibility '{0}': use PUBLIC, PRIVATE or ANONYMOUS")]
+pub struct BadVisibility(pub String);
+
+impl FromStr for Visibility {
+    type Err = BadVisibility;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "PUBLIC" => Ok(Visibility::Public),
+            "PRIVATE" => Ok(Visibility::Private),
+            "ANONYMOUS" => Ok(Visibility::Anonymous),
+            _ => Err(BadVisibility(s.to_owned())),
+        }
+    }
+}
+
+/// A reporter's pseudonym for ANONYMOUS reports (64 hex characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OwnerTag(String);
+
+impl OwnerTag {
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())).then(|| Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who owns a report: a named user, or an anonymous pseudonym.
+/// Stored and carried in events as `u:<uuid>` or `a:<tag>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Owner {
+    User(UserId),
+    Anonymous(OwnerTag),
+}
+
+impl Owner {
+    /// The named reporter, if the report is not anonymous.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Owner::User(u) => Some(*u),
+            Owner::Anonymous(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::User(u) => write!(f, "u:{u}"),
+            Owner::Anonymous(t) => write!(f, "a:{}", t.as_str()),
+        }
+    }
+}
+
+impl FromStr for Owner {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            Some(("u", id)) => id.parse().map(Owner::User).map_err(|e| e.to_string()),
+            Some(("a", tag)) => OwnerTag::parse(tag).map(Owner::Anonymous).ok_or_else(|| "bad owner tag".into()),
+            _ => Err(format!("bad owner reference '{s}'")),
+        }
+    }
+}
+
+impl Serialize for Owner {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Owner {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub agency: Option<AgencyCode>,
+    /// The caller's anonymous pseudonym; lets them find their ANONYMOUS reports.
+    pub owner_tag: Option<OwnerTag>,
+}
+
+impl Principal {
+    /// The owner recorded on a new report with this visibility.
+    pub fn owner_for(&self, visibility: Visibility) -> Option<Owner> {
+        match visibility {
+            Visibility::Anonymous => self.owner_tag.clone().map(Owner::Anonymous),
+            _ => Some(Owner::User(self.user_id)),
+        }
+    }
+
+    /// Every owner reference that belongs to this caller.
+    pub fn owners(&self) -> Vec<Owner> {
+        let mut v = vec![Owner::User(self.user_id)];
+        if let Some(t) = &self.owner_tag {
+            v.push(Owner::Anonymous(t.clone()));
+        }
+        v
+    }
+
+    pub fn owns(&self, owner: &Owner) -> bool {
+        match owner {
+            Owner::User(u) => *u == self.user_id,
+            Owner::Anonymous(t) => self.owner_tag.as_ref() == Some(t),
+        }
+    }
+
+    /// Officer or supervisor of this agency.
+    pub fn is_staff_of(&self, agency: &AgencyCode) -> bool {
+        self.role.needs_agency() && self.agency.as_ref() == Some(agency)
+    }
+
+    /// May work (see, change, answer) the cases of `agency`: its officers and
+    /// supervisor, and the city head.
+    pub fn works_cases_of(&self, agency: &AgencyCode) -> bool {
+        self.role == Role::Admin || self.is_staff_of(agency)
+    }
+
+    /// Supervisors and the city head configure SLAs and see escalations.
+    pub fn is_manager(&self) -> bool {
+        matches!(self.role, Role::Supervisor | Role::Admin)
+    }
+}
+
+/// The facts about a report that decide who may see it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportAccess<'a> {
+    pub visibility: Visibility,
+    pub owner: &'a Owner,
+    pub agency: &'a AgencyCode,
+}
+
+/// PUBLIC reports are for everyone; PRIVATE and ANONYMOUS ones only for their
+/// reporter and the responsible agency (and the city head).
+pub fn can_view(viewer: Option<&Principal>, r: ReportAccess<'_>) -> bool {
+    if r.visibility == Visibility::Public {
+        return true;
+    }
+    match viewer {
+        None => false,
+        Some(p) => p.owns(r.owner) || p.works_cases_of(r.agency),
+    }
+}
+
+/// Whether a response to `viewer` may name the reporter. Never for
+/// ANONYMOUS reports, whoever asks; otherwise the reporter themself and the
+/// staff who work the case.
+pub fn may_see_reporter(viewer: Option<&Principal>, r: ReportAccess<'_>) -> bool {
+    if r.visibility == Visibility::Anonymous {
+        return false;
+    }
+    match viewer {
+        None => false,
+        Some(p) => p.owns(r.owner) || p.works_cases_of(r.agency),
+    }
+}
+
+/// Which reports a listing may contain for a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListingScope {
+    /// Unauthenticated: PUBLIC only.
+    PublicOnly,
+    /// A citizen: PUBLIC plus their own.
+    PublicAndOwn(Vec<Owner>),
+    /// Staff: PUBLIC plus their own plus their agency's.
+    PublicOwnAndAgency(Vec<Owner>, AgencyCode),
+    /// The city head: everything.
+    All,
+}
+
+pub fn listing_scope(viewer: Option<&Principal>) -> ListingScope {
+    match viewer {
+        None => ListingScope::PublicOnly,
+        Some(p) if p.role == Role::Admin => ListingScope::All,
+        Some(p) => match (&p.agency, p.role.needs_agency()) {
+            (Some(a), true) => ListingScope::PublicOwnAndAgency(p.owners(), a.clone()),
+            _ => ListingScope::PublicAndOwn(p.owners()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(c: char) -> OwnerTag {
+        OwnerTag::parse(&c.to_string().repeat(64)).unwrap()
+    }
+    fn principal(role: Role, agency: Option<&str>, t: char) -> Principal {
+        Principal {
+            user_id: UserId::new_v7(),
+            username: "u".into(),
+            role,
+            agency: agency.map(|a| AgencyCode::parse(a).unwrap()),
+            owner_tag: Some(tag(t)),
+        }
+    }
+
+    #[test]
+    fn private_and_anonymous_reports_are_for_reporter_and_agency_only() {
+        let reporter = principal(Role::Citizen, None, 'a');
+        let other = principal(Role::Citizen, None, 'b');
+        let infra = principal(Role::Officer, Some("AGENCY_INFRA"), 'c');
+        let health = principal(Role::Officer, Some("AGENCY_HEALTH"), 'd');
+        let admin = principal(Role::Admin, None, 'e');
+        let agency = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        for vis in [Visibility::Private, Visibility::Anonymous] {
+            let owner = reporter.owner_for(vis).unwrap();
+            let r = ReportAccess { visibility: vis, owner: &owner, agency: &agency };
+            assert!(can_view(Some(&reporter), r));
+            assert!(can_view(Some(&infra), r));
+            assert!(can_view(Some(&admin), r));
+            assert!(!can_view(Some(&other), r));
+            assert!(!can_view(Some(&health), r));
+            assert!(!can_view(None, r));
+        }
+    }
+
+    #[test]
+    fn anonymous_reporters_are_never_revealed() {
+        let reporter = principal(Role::Citizen, None, 'a');
+        let infra = principal(Role::Officer, Some("AGENCY_INFRA"), 'c');
+        let agency = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        let owner = reporter.owner_for(Visibility::Anonymous).unwrap();
+        assert_eq!(owner.user_id(), None, "an anonymous owner carries no user id");
+        let r = ReportAccess { visibility: Visibility::Anonymous, owner: &owner, agency: &agency };
+        assert!(!may_see_reporter(Some(&infra), r));
+        assert!(!may_see_reporter(Some(&reporter), r));
+        let owner = reporter.owner_for(Visibility::Private).unwrap();
+        let r = ReportAccess { visibility: Visibility::Private, owner: &owner, agency: &agency };
+        assert!(may_see_reporter(Some(&infra), r));
+        assert!(!may_see_reporter(None, r));
+    }
+
+    #[test]
+    fn owners_round_trip_through_text() {
+        let o = Owner::Anonymous(tag('f'));
+        assert_eq!(o.to_string().parse::<Owner>().unwrap(), o);
+        let u = Owner::User(UserId::new_v7());
+        assert_eq!(u.to_string().parse::<Owner>().unwrap(), u);
+        assert!("x:1".parse::<Owner>().is_err());
+    }
+
+    #[test]
+    fn scopes_follow_roles() {
+        assert_eq!(listing_scope(None), ListingScope::PublicOnly);
+        let c = principal(Role::Citizen, None, 'a');
+        assert!(matches!(listing_scope(Some(&c)), ListingScope::PublicAndOwn(o) if o.len() == 2));
+        let s = principal(Role::Supervisor, Some("AGENCY_SAFETY"), 'b');
+        assert!(matches!(listing_scope(Some(&s)), ListingScope::PublicOwnAndAgency(_, a) if a.as_str() == "AGENCY_SAFETY"));
+        assert_eq!(listing_scope(Some(&principal(Role::Admin, None, 'c'))), ListingScope::All);
+    }
+
+    #[test]
+    fn visibility_parses_case_insensitively() {
+        assert_eq!("private".parse::<Visibility>(), Ok(Visibility::Private));
+        assert!("secret".parse::<Visibility>().is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! Categories and agencies are data the city head manages; this module holds
+//! their validated names and the routing rule (a category goes to exactly one
+//! agency).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CatalogError {
+    #[error("unknown category '{0}'")]
+    UnknownCategory(String),
+    #[error("unknown agency '{0}'")]
+    UnknownAgency(String),
+    #[error("invalid category slug '{0}': use 1-40 lower-case letters, digits, '-' or '_'")]
+    BadCategory(String),
+    #[error("invalid agency code '{0}': use 1-40 upper-case letters, digits or '_'")]
+    BadAgency(String),
+}
+
+/// A category slug such as `infrastruktur`. Parsing is case-insensitive
+/// (seed 2 filters case-insensitively); the stored form is lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CategorySlug(String);
+
+impl CategorySlug {
+    pub fn parse(raw: &str) -> Result<Self, CatalogError> {
+        let s = raw.trim().to_ascii_lowercase();
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if ok { Ok(Self(s)) } else { Err(CatalogError::BadCategory(raw.to_owned())) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CategorySlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An agency code such as `AGENCY_INFRA`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AgencyCode(String);
+
+impl AgencyCode {
+    pub fn parse(raw: &str) -> Result<Self, CatalogError> {
+        let s = raw.trim().to_ascii_uppercase();
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if ok { Ok(Self(s)) } else { Err(CatalogError::BadAgency(raw.to_owned())) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AgencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agency {
+    pub code: AgencyCode,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub slug: CategorySlug,
+    pub name: String,
+    pub agency: AgencyCode,
+}
+
+/// A consistent snapshot of agencies and categories.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    agencies: BTreeMap<AgencyCode, Agency>,
+    categories: BTreeMap<CategorySlug, Category>,
+}
+
+impl Catalog {
+    /// Builds a catalog; every category must route to a known agency.
+    pub fn new(agencies: Vec<Agency>, categories: Vec<Category>) -> Result<Self, CatalogError> {
+        let agencies: BTreeMap<_, _> = agencies.into_iter().map(|a| (a.code.clone(), a)).collect();
+        for c in &categories {
+            if !agencies.contains_key(&c.agency) {
+                return Err(CatalogError::UnknownAgency(c.agency.to_string()));
+            }
+        }
+        let categories = categories.into_iter().map(|c| (c.slug.clone(), c)).collect();
+        Ok(Self { agencies, categories })
+    }
+
+    /// The seed set from PRODUCT.md, installed into an empty store.
+    pub fn seed() -> Self {
+        let a = |code: &str, name: &str| Agency { code: AgencyCode::parse(code).expect("seed agency"), name: name.into() };
+        let c = |slug: &str, name: &str, agency: &str| Category {
+            slug: CategorySlug::parse(slug).expect("seed category"),
+            name: name.into(),
+            agency: AgencyCode::parse(agency).expect("seed agency"),
+        };
+        Self::new(
+            vec![
+                a("AGENCY_INFRA", "Dinas Infrastruktur"),
+                a("AGENCY_HEALTH", "Dinas Kesehatan"),
+                a("AGENCY_SAFETY", "Dinas Keamanan"),
+            ],
+            vec![
+                c("infrastruktur", "Infrastruktur", "AGENCY_INFRA"),
+                c("kebersihan", "Kebersihan", "AGENCY_INFRA"),
+                c("lainnya", "Lainnya", "AGENCY_INFRA"),
+                c("kesehatan", "Kesehatan", "AGENCY_HEALTH"),
+                c("keamanan", "Keamanan", "AGENCY_SAFETY"),
+                c("kriminalitas", "Kriminalitas", "AGENCY_SAFETY"),
+            ],
+        )
+        .expect("seed catalog is consistent")
+    }
+
+    /// Routing: the one agency responsible for a category.
+    pub fn route(&self, category: &str) -> Result<(&Category, &Agency), CatalogError> {
+        let slug = CategorySlug::parse(category).map_err(|_| CatalogError::UnknownCategory(category.to_owned()))?;
+        let cat = self
+            .categories
+            .get(&slug)
+            .ok_or_else(|| CatalogError::UnknownCategory(category.to_owned()))?;
+        let agency = self.agencies.get(&cat.agency).ok_or_else(|| CatalogError::UnknownAgency(cat.agency.to_string()))?;
+        Ok((cat, agency))
+    }
+
+    pub fn category(&self, slug: &CategorySlug) -> Option<&Category> {
+        self.categories.get(slug)
+    }
+    pub fn agency(&self, code: &AgencyCode) -> Option<&Agency> {
+        self.agencies.get(code)
+    }
+    pub fn agencies(&self) -> impl Iterator<Item = &Agency> {
+        self.agencies.values()
+    }
+    pub fn categories(&self) -> impl Iterator<Item = &Category> {
+        self.categories.values()
+    }
+    pub fn categories_of<'a>(&'a self, agency: &'a AgencyCode) -> impl Iterator<Item = &'a Category> + 'a {
+        self.categories.values().filter(move |c| &c.agency == agency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_routing_matches_the_product_brief() {
+        let cat = Catalog::seed();
+        for (c, a) in [
+            ("infrastruktur", "AGENCY_INFRA"),
+            ("kebersihan", "AGENCY_INFRA"),
+            ("lainnya", "AGENCY_INFRA"),
+            ("kesehatan", "AGENCY_HEALTH"),
+            ("keamanan", "AGENCY_SAFETY"),
+            ("kriminalitas", "AGENCY_SAFETY"),
+        ] {
+            assert_eq!(cat.route(c).unwrap().1.code.as_str(), a, "{c}");
+        }
+    }
+
+    #[test]
+    fn routing_is_case_insensitive_and_rejects_unknown() {
+        let cat = Catalog::seed();
+        assert_eq!(cat.route("KeSeHaTaN").unwrap().1.code.as_str(), "AGENCY_HEALTH");
+        assert_eq!(cat.route("banjir"), Err(CatalogError::UnknownCategory("banjir".into())));
+        assert!(cat.route("'; drop table").is_err());
+    }
+
+    #[test]
+    fn a_category_must_route_to_a_known_agency() {
+        let err = Catalog::new(
+            vec![],
+            vec![Category {
+                slug: CategorySlug::parse("x").unwrap(),
+                name: "X".into(),
+                agency: AgencyCode::parse("NOPE").unwrap(),
+            }],
+        );
+        assert_eq!(err, Err(CatalogError::UnknownAgency("NOPE".into())));
+    }
+}

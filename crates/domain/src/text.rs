@@ -1,0 +1,59 @@
+//! Validated free-text values: a value that exists is valid.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TextError {
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} must be at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
+}
+
+/// Trims `raw` and checks it is non-empty and at most `max` characters.
+pub fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, TextError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(TextError::Empty { field });
+    }
+    if t.chars().count() > max {
+        return Err(TextError::TooLong { field, max });
+    }
+    Ok(t.to_owned())
+}
+
+/// A title derived from the content when the client gives none (seed 1 has
+/// no titles): the first line, cut at a word boundary near 80 characters.
+pub fn derive_title(content: &str) -> String {
+    let first = content.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if first.chars().count() <= 80 {
+        return first.to_owned();
+    }
+    let cut: String = first.chars().take(80).collect();
+    match cut.rfind(' ') {
+        Some(i) if i > 40 => format!("{}…", &cut[..i]),
+        _ => format!("{cut}…"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_trims_and_limits() {
+        assert_eq!(bounded("x", "  a b ", 5).unwrap(), "a b");
+        assert_eq!(bounded("x", "   ", 5), Err(TextError::Empty { field: "x" }));
+        assert_eq!(bounded("x", "abcdef", 5), Err(TextError::TooLong { field: "x", max: 5 }));
+        // characters, not bytes
+        assert!(bounded("x", "ééééé", 5).is_ok());
+    }
+
+    #[test]
+    fn titles_come_from_the_first_line() {
+        assert_eq!(derive_title("\n  Jalan rusak \nsecond"), "Jalan rusak");
+        let long = "kata ".repeat(40);
+        let t = derive_title(&long);
+        assert!(t.chars().count() <= 81 && t.ends_with('…'));
+    }
+}
