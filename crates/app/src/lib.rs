@@ -1,1 +1,24 @@
-//! placeholder
+//! Lapor's application layer.
+//!
+//! * [`ports`]: the traits storage engines and event buses implement, phrased
+//!   in domain terms (append with the state change, read after a position,
+//!   apply idempotently).
+//! * [`services`]: commands and queries, each checking who may do what.
+//! * [`workers`]: the outbox relay, event consumers and the SLA escalator,
+//!   all driven by one cancellation token.
+//! * [`views`]: the read shapes queries return.
+//!
+//! Nothing here knows SQL, HTTP or Redis.
+
+pub mod clock;
+pub mod error;
+pub mod ports;
+pub mod security;
+pub mod services;
+pub mod signals;
+pub mod state;
+pub mod views;
+pub mod workers;
+
+pub use error::AppError;
+pub use state::{App, AppConfig, Stores};

@@ -110,7 +110,10 @@ pub struct OwnerTag(String);
 
 impl OwnerTag {
     pub fn parse(s: &str) -> Option<Self> {
-        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())).then(|| Self(s.to_owned()))
+        (s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| Self(s.to_owned()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -149,7 +152,9 @@ impl FromStr for Owner {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.split_once(':') {
             Some(("u", id)) => id.parse().map(Owner::User).map_err(|e| e.to_string()),
-            Some(("a", tag)) => OwnerTag::parse(tag).map(Owner::Anonymous).ok_or_else(|| "bad owner tag".into()),
+            Some(("a", tag)) => OwnerTag::parse(tag)
+                .map(Owner::Anonymous)
+                .ok_or_else(|| "bad owner tag".into()),
             _ => Err(format!("bad owner reference '{s}'")),
         }
     }
@@ -305,7 +310,11 @@ mod tests {
         let agency = AgencyCode::parse("AGENCY_INFRA").unwrap();
         for vis in [Visibility::Private, Visibility::Anonymous] {
             let owner = reporter.owner_for(vis).unwrap();
-            let r = ReportAccess { visibility: vis, owner: &owner, agency: &agency };
+            let r = ReportAccess {
+                visibility: vis,
+                owner: &owner,
+                agency: &agency,
+            };
             assert!(can_view(Some(&reporter), r));
             assert!(can_view(Some(&infra), r));
             assert!(can_view(Some(&admin), r));
@@ -321,12 +330,24 @@ mod tests {
         let infra = principal(Role::Officer, Some("AGENCY_INFRA"), 'c');
         let agency = AgencyCode::parse("AGENCY_INFRA").unwrap();
         let owner = reporter.owner_for(Visibility::Anonymous).unwrap();
-        assert_eq!(owner.user_id(), None, "an anonymous owner carries no user id");
-        let r = ReportAccess { visibility: Visibility::Anonymous, owner: &owner, agency: &agency };
+        assert_eq!(
+            owner.user_id(),
+            None,
+            "an anonymous owner carries no user id"
+        );
+        let r = ReportAccess {
+            visibility: Visibility::Anonymous,
+            owner: &owner,
+            agency: &agency,
+        };
         assert!(!may_see_reporter(Some(&infra), r));
         assert!(!may_see_reporter(Some(&reporter), r));
         let owner = reporter.owner_for(Visibility::Private).unwrap();
-        let r = ReportAccess { visibility: Visibility::Private, owner: &owner, agency: &agency };
+        let r = ReportAccess {
+            visibility: Visibility::Private,
+            owner: &owner,
+            agency: &agency,
+        };
         assert!(may_see_reporter(Some(&infra), r));
         assert!(!may_see_reporter(None, r));
     }
@@ -346,8 +367,13 @@ mod tests {
         let c = principal(Role::Citizen, None, 'a');
         assert!(matches!(listing_scope(Some(&c)), ListingScope::PublicAndOwn(o) if o.len() == 2));
         let s = principal(Role::Supervisor, Some("AGENCY_SAFETY"), 'b');
-        assert!(matches!(listing_scope(Some(&s)), ListingScope::PublicOwnAndAgency(_, a) if a.as_str() == "AGENCY_SAFETY"));
-        assert_eq!(listing_scope(Some(&principal(Role::Admin, None, 'c'))), ListingScope::All);
+        assert!(
+            matches!(listing_scope(Some(&s)), ListingScope::PublicOwnAndAgency(_, a) if a.as_str() == "AGENCY_SAFETY")
+        );
+        assert_eq!(
+            listing_scope(Some(&principal(Role::Admin, None, 'c'))),
+            ListingScope::All
+        );
     }
 
     #[test]

@@ -30,8 +30,13 @@ impl CategorySlug {
         let s = raw.trim().to_ascii_lowercase();
         let ok = !s.is_empty()
             && s.len() <= 40
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if ok { Ok(Self(s)) } else { Err(CatalogError::BadCategory(raw.to_owned())) }
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(CatalogError::BadCategory(raw.to_owned()))
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -54,8 +59,13 @@ impl AgencyCode {
         let s = raw.trim().to_ascii_uppercase();
         let ok = !s.is_empty()
             && s.len() <= 40
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-        if ok { Ok(Self(s)) } else { Err(CatalogError::BadAgency(raw.to_owned())) }
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(CatalogError::BadAgency(raw.to_owned()))
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -65,6 +75,20 @@ impl AgencyCode {
 impl fmt::Display for AgencyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for AgencyCode {
+    type Err = CatalogError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl std::str::FromStr for CategorySlug {
+    type Err = CatalogError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
     }
 }
 
@@ -97,13 +121,22 @@ impl Catalog {
                 return Err(CatalogError::UnknownAgency(c.agency.to_string()));
             }
         }
-        let categories = categories.into_iter().map(|c| (c.slug.clone(), c)).collect();
-        Ok(Self { agencies, categories })
+        let categories = categories
+            .into_iter()
+            .map(|c| (c.slug.clone(), c))
+            .collect();
+        Ok(Self {
+            agencies,
+            categories,
+        })
     }
 
     /// The seed set from PRODUCT.md, installed into an empty store.
     pub fn seed() -> Self {
-        let a = |code: &str, name: &str| Agency { code: AgencyCode::parse(code).expect("seed agency"), name: name.into() };
+        let a = |code: &str, name: &str| Agency {
+            code: AgencyCode::parse(code).expect("seed agency"),
+            name: name.into(),
+        };
         let c = |slug: &str, name: &str, agency: &str| Category {
             slug: CategorySlug::parse(slug).expect("seed category"),
             name: name.into(),
@@ -129,12 +162,16 @@ impl Catalog {
 
     /// Routing: the one agency responsible for a category.
     pub fn route(&self, category: &str) -> Result<(&Category, &Agency), CatalogError> {
-        let slug = CategorySlug::parse(category).map_err(|_| CatalogError::UnknownCategory(category.to_owned()))?;
+        let slug = CategorySlug::parse(category)
+            .map_err(|_| CatalogError::UnknownCategory(category.to_owned()))?;
         let cat = self
             .categories
             .get(&slug)
             .ok_or_else(|| CatalogError::UnknownCategory(category.to_owned()))?;
-        let agency = self.agencies.get(&cat.agency).ok_or_else(|| CatalogError::UnknownAgency(cat.agency.to_string()))?;
+        let agency = self
+            .agencies
+            .get(&cat.agency)
+            .ok_or_else(|| CatalogError::UnknownAgency(cat.agency.to_string()))?;
         Ok((cat, agency))
     }
 
@@ -150,8 +187,13 @@ impl Catalog {
     pub fn categories(&self) -> impl Iterator<Item = &Category> {
         self.categories.values()
     }
-    pub fn categories_of<'a>(&'a self, agency: &'a AgencyCode) -> impl Iterator<Item = &'a Category> + 'a {
-        self.categories.values().filter(move |c| &c.agency == agency)
+    pub fn categories_of<'a>(
+        &'a self,
+        agency: &'a AgencyCode,
+    ) -> impl Iterator<Item = &'a Category> + 'a {
+        self.categories
+            .values()
+            .filter(move |c| &c.agency == agency)
     }
 }
 
@@ -177,8 +219,14 @@ mod tests {
     #[test]
     fn routing_is_case_insensitive_and_rejects_unknown() {
         let cat = Catalog::seed();
-        assert_eq!(cat.route("KeSeHaTaN").unwrap().1.code.as_str(), "AGENCY_HEALTH");
-        assert_eq!(cat.route("banjir"), Err(CatalogError::UnknownCategory("banjir".into())));
+        assert_eq!(
+            cat.route("KeSeHaTaN").unwrap().1.code.as_str(),
+            "AGENCY_HEALTH"
+        );
+        assert_eq!(
+            cat.route("banjir"),
+            Err(CatalogError::UnknownCategory("banjir".into()))
+        );
         assert!(cat.route("'; drop table").is_err());
     }
 

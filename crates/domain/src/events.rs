@@ -5,12 +5,12 @@
 //! For ANONYMOUS reports no payload carries the reporter's identity: the
 //! `reporter_user_id` is null and `owner` is the anonymous pseudonym.
 
+use crate::Timestamp;
 use crate::access::{Owner, Visibility};
 use crate::catalog::{AgencyCode, CategorySlug};
 use crate::ids::{AnswerId, EventId, ReportId, UserId};
 use crate::lifecycle::Status;
 use crate::report::Location;
-use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Version of the envelope and payload shapes below.
@@ -192,7 +192,8 @@ impl EventEnvelope {
     /// skip events they do not understand (a newer producer may be running).
     pub fn decode(&self) -> Result<DomainEvent, DecodeError> {
         fn de<T: serde::de::DeserializeOwned>(e: &EventEnvelope) -> Result<T, DecodeError> {
-            serde_json::from_value(e.payload.clone()).map_err(|err| DecodeError::Payload(e.event_type.clone(), err))
+            serde_json::from_value(e.payload.clone())
+                .map_err(|err| DecodeError::Payload(e.event_type.clone(), err))
         }
         Ok(match self.event_type.as_str() {
             "report.created" => DomainEvent::ReportCreated(de(self)?),
@@ -227,7 +228,9 @@ mod tests {
             location: None,
             created_at: time::macros::datetime!(2026-01-02 20:00 UTC),
         });
-        let env = ev.clone().into_envelope(time::macros::datetime!(2026-01-02 20:00 UTC));
+        let env = ev
+            .clone()
+            .into_envelope(time::macros::datetime!(2026-01-02 20:00 UTC));
         let json = serde_json::to_string(&env).unwrap();
         assert!(json.contains(r#""reporter_user_id":null"#));
         assert!(json.contains(r#""created_at":"2026-01-02T20:00:00Z""#));

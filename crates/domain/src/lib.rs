@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod events;
 pub mod ids;
 pub mod lifecycle;
+pub mod notices;
 pub mod report;
 pub mod sla;
 pub mod text;

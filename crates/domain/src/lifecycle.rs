@@ -17,7 +17,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Received, Status::InProgress, Status::Resolved, Status::Rejected];
+    pub const ALL: [Status; 4] = [
+        Status::Received,
+        Status::InProgress,
+        Status::Resolved,
+        Status::Rejected,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +53,12 @@ impl FromStr for Status {
     /// Accepts the upper-case names and seed 2's lower-case aliases
     /// (`pending` is RECEIVED).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_uppercase().replace(['-', ' '], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_uppercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
             "RECEIVED" | "PENDING" => Ok(Status::Received),
             "IN_PROGRESS" | "INPROGRESS" => Ok(Status::InProgress),
             "RESOLVED" => Ok(Status::Resolved),
@@ -72,12 +82,19 @@ pub enum TransitionError {
 
 /// Decides whether a case may move `from` -> `to`; returns the normalised
 /// reason to record. Pure: the caller supplies the current state.
-pub fn transition(from: Status, to: Status, reason: Option<&str>) -> Result<Option<String>, TransitionError> {
+pub fn transition(
+    from: Status,
+    to: Status,
+    reason: Option<&str>,
+) -> Result<Option<String>, TransitionError> {
     use Status::*;
     if from == to {
         return Err(TransitionError::Unchanged(from));
     }
-    let allowed = matches!((from, to), (Received, InProgress) | (InProgress, Resolved) | (Received | InProgress, Rejected));
+    let allowed = matches!(
+        (from, to),
+        (Received, InProgress) | (InProgress, Resolved) | (Received | InProgress, Rejected)
+    );
     if !allowed {
         return Err(TransitionError::NotAllowed { from, to });
     }
@@ -102,22 +119,43 @@ mod tests {
     #[test]
     fn the_happy_path() {
         assert_eq!(transition(Received, InProgress, None), Ok(None));
-        assert_eq!(transition(InProgress, Resolved, Some("fixed")), Ok(Some("fixed".into())));
+        assert_eq!(
+            transition(InProgress, Resolved, Some("fixed")),
+            Ok(Some("fixed".into()))
+        );
     }
 
     #[test]
     fn rejecting_needs_a_reason() {
-        assert_eq!(transition(Received, Rejected, None), Err(TransitionError::ReasonRequired));
-        assert_eq!(transition(InProgress, Rejected, Some("  ")), Err(TransitionError::ReasonRequired));
-        assert_eq!(transition(InProgress, Rejected, Some(" duplicate ")), Ok(Some("duplicate".into())));
+        assert_eq!(
+            transition(Received, Rejected, None),
+            Err(TransitionError::ReasonRequired)
+        );
+        assert_eq!(
+            transition(InProgress, Rejected, Some("  ")),
+            Err(TransitionError::ReasonRequired)
+        );
+        assert_eq!(
+            transition(InProgress, Rejected, Some(" duplicate ")),
+            Ok(Some("duplicate".into()))
+        );
     }
 
     #[test]
     fn skipping_and_reopening_are_refused() {
-        assert_eq!(transition(Received, Resolved, None), Err(TransitionError::NotAllowed { from: Received, to: Resolved }));
+        assert_eq!(
+            transition(Received, Resolved, None),
+            Err(TransitionError::NotAllowed {
+                from: Received,
+                to: Resolved
+            })
+        );
         assert!(transition(Resolved, InProgress, None).is_err());
         assert!(transition(Rejected, Received, None).is_err());
-        assert_eq!(transition(InProgress, InProgress, None), Err(TransitionError::Unchanged(InProgress)));
+        assert_eq!(
+            transition(InProgress, InProgress, None),
+            Err(TransitionError::Unchanged(InProgress))
+        );
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! the event to record (or why not). Storage applies the event's effect and
 //! appends it to the outbox in one transaction.
 
+use crate::Timestamp;
 use crate::access::{Owner, Principal, Visibility};
 use crate::catalog::{AgencyCode, Catalog, CatalogError, CategorySlug};
 use crate::events::{ReportCreated, ReportUpdated, ReportUpvoted, ReportWithdrawn};
 use crate::ids::ReportId;
 use crate::lifecycle::Status;
-use crate::text::{bounded, derive_title, TextError};
-use crate::Timestamp;
+use crate::text::{TextError, bounded, derive_title};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -116,7 +116,9 @@ pub fn create(
 ) -> Result<(Report, ReportCreated), ReportError> {
     let (title, content) = title_and_content(draft.title.as_deref(), &draft.content)?;
     let (category, agency) = catalog.route(&draft.category)?;
-    let owner = by.owner_for(draft.visibility).ok_or(ReportError::NoAnonymousKey)?;
+    let owner = by
+        .owner_for(draft.visibility)
+        .ok_or(ReportError::NoAnonymousKey)?;
     let report = Report {
         id,
         owner: owner.clone(),
@@ -174,7 +176,11 @@ pub fn edit(
     if report.status != Status::Received {
         return Err(ReportError::NotEditable(report.status));
     }
-    if changes.title.is_none() && changes.content.is_none() && changes.category.is_none() && changes.location.is_none() {
+    if changes.title.is_none()
+        && changes.content.is_none()
+        && changes.category.is_none()
+        && changes.location.is_none()
+    {
         return Err(ReportError::NoChanges);
     }
     let content = match &changes.content {
@@ -183,7 +189,9 @@ pub fn edit(
     };
     let title = match &changes.title {
         Some(t) => bounded("title", t, MAX_TITLE)?,
-        None if changes.content.is_some() && report.title == derive_title(&report.content) => derive_title(&content),
+        None if changes.content.is_some() && report.title == derive_title(&report.content) => {
+            derive_title(&content)
+        }
         None => report.title.clone(),
     };
     let (category, agency) = match &changes.category {
@@ -205,7 +213,11 @@ pub fn edit(
 }
 
 /// The owner may withdraw a report that is not yet closed.
-pub fn withdraw(report: &Report, by: &Principal, now: Timestamp) -> Result<ReportWithdrawn, ReportError> {
+pub fn withdraw(
+    report: &Report,
+    by: &Principal,
+    now: Timestamp,
+) -> Result<ReportWithdrawn, ReportError> {
     if !by.owns(&report.owner) {
         return Err(ReportError::NotOwner);
     }
@@ -215,19 +227,32 @@ pub fn withdraw(report: &Report, by: &Principal, now: Timestamp) -> Result<Repor
     if report.status.is_final() {
         return Err(ReportError::NotWithdrawable(report.status));
     }
-    Ok(ReportWithdrawn { report_id: report.id, agency: report.agency.clone(), withdrawn_at: now })
+    Ok(ReportWithdrawn {
+        report_id: report.id,
+        agency: report.agency.clone(),
+        withdrawn_at: now,
+    })
 }
 
 /// Upvotes are for PUBLIC, live reports; "once per user" is enforced by the
 /// store's unique key, since only it sees concurrent requests.
-pub fn upvote(report: &Report, by: &Principal, now: Timestamp) -> Result<ReportUpvoted, ReportError> {
+pub fn upvote(
+    report: &Report,
+    by: &Principal,
+    now: Timestamp,
+) -> Result<ReportUpvoted, ReportError> {
     if report.withdrawn {
         return Err(ReportError::Withdrawn);
     }
     if report.visibility != Visibility::Public {
         return Err(ReportError::NotPublic);
     }
-    Ok(ReportUpvoted { report_id: report.id, voter_user_id: by.user_id, vote_count: report.vote_count + 1, created_at: now })
+    Ok(ReportUpvoted {
+        report_id: report.id,
+        voter_user_id: by.user_id,
+        vote_count: report.vote_count + 1,
+        created_at: now,
+    })
 }
 
 #[cfg(test)]
@@ -262,7 +287,14 @@ mod tests {
     #[test]
     fn given_a_draft_when_created_then_it_is_routed_and_received() {
         let c = citizen('a');
-        let (r, ev) = create(draft(Visibility::Public), &c, &Catalog::seed(), ReportId::new_v7(), NOW).unwrap();
+        let (r, ev) = create(
+            draft(Visibility::Public),
+            &c,
+            &Catalog::seed(),
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(r.status, Status::Received);
         assert_eq!(r.agency.as_str(), "AGENCY_INFRA");
         assert_eq!(r.category.as_str(), "infrastruktur");
@@ -273,7 +305,14 @@ mod tests {
     #[test]
     fn given_an_anonymous_draft_then_no_user_id_is_recorded() {
         let c = citizen('b');
-        let (r, ev) = create(draft(Visibility::Anonymous), &c, &Catalog::seed(), ReportId::new_v7(), NOW).unwrap();
+        let (r, ev) = create(
+            draft(Visibility::Anonymous),
+            &c,
+            &Catalog::seed(),
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(r.owner.user_id(), None);
         assert_eq!(ev.reporter_user_id, None);
         assert!(c.owns(&r.owner));
@@ -286,10 +325,16 @@ mod tests {
         let cat = Catalog::seed();
         let mut d = draft(Visibility::Public);
         d.category = "banjir".into();
-        assert!(matches!(create(d, &c, &cat, ReportId::new_v7(), NOW), Err(ReportError::Catalog(_))));
+        assert!(matches!(
+            create(d, &c, &cat, ReportId::new_v7(), NOW),
+            Err(ReportError::Catalog(_))
+        ));
         let mut d = draft(Visibility::Public);
         d.content = "   ".into();
-        assert!(matches!(create(d, &c, &cat, ReportId::new_v7(), NOW), Err(ReportError::Text(_))));
+        assert!(matches!(
+            create(d, &c, &cat, ReportId::new_v7(), NOW),
+            Err(ReportError::Text(_))
+        ));
         assert!(Location::parse(91.0, 0.0, None).is_err());
         assert!(Location::parse(0.0, f64::NAN, None).is_err());
     }
@@ -298,29 +343,69 @@ mod tests {
     fn only_the_owner_edits_and_only_while_received() {
         let owner = citizen('a');
         let cat = Catalog::seed();
-        let (mut r, _) = create(draft(Visibility::Private), &owner, &cat, ReportId::new_v7(), NOW).unwrap();
-        let ch = ReportChanges { category: Some("kesehatan".into()), ..Default::default() };
-        assert_eq!(edit(&r, ch.clone(), &citizen('z'), &cat, NOW), Err(ReportError::NotOwner));
+        let (mut r, _) = create(
+            draft(Visibility::Private),
+            &owner,
+            &cat,
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
+        let ch = ReportChanges {
+            category: Some("kesehatan".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            edit(&r, ch.clone(), &citizen('z'), &cat, NOW),
+            Err(ReportError::NotOwner)
+        );
         let ev = edit(&r, ch.clone(), &owner, &cat, NOW).unwrap();
-        assert_eq!(ev.agency.as_str(), "AGENCY_HEALTH", "a new category routes again");
-        assert_eq!(edit(&r, ReportChanges::default(), &owner, &cat, NOW), Err(ReportError::NoChanges));
+        assert_eq!(
+            ev.agency.as_str(),
+            "AGENCY_HEALTH",
+            "a new category routes again"
+        );
+        assert_eq!(
+            edit(&r, ReportChanges::default(), &owner, &cat, NOW),
+            Err(ReportError::NoChanges)
+        );
         r.status = Status::InProgress;
-        assert_eq!(edit(&r, ch, &owner, &cat, NOW), Err(ReportError::NotEditable(Status::InProgress)));
+        assert_eq!(
+            edit(&r, ch, &owner, &cat, NOW),
+            Err(ReportError::NotEditable(Status::InProgress))
+        );
     }
 
     #[test]
     fn withdrawal_and_upvotes() {
         let owner = citizen('a');
         let cat = Catalog::seed();
-        let (mut r, _) = create(draft(Visibility::Public), &owner, &cat, ReportId::new_v7(), NOW).unwrap();
+        let (mut r, _) = create(
+            draft(Visibility::Public),
+            &owner,
+            &cat,
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
         assert!(upvote(&r, &citizen('c'), NOW).is_ok());
         assert_eq!(withdraw(&r, &citizen('c'), NOW), Err(ReportError::NotOwner));
         assert!(withdraw(&r, &owner, NOW).is_ok());
         r.withdrawn = true;
         assert_eq!(upvote(&r, &owner, NOW), Err(ReportError::Withdrawn));
-        let (mut p, _) = create(draft(Visibility::Private), &owner, &cat, ReportId::new_v7(), NOW).unwrap();
+        let (mut p, _) = create(
+            draft(Visibility::Private),
+            &owner,
+            &cat,
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
         assert_eq!(upvote(&p, &owner, NOW), Err(ReportError::NotPublic));
         p.status = Status::Resolved;
-        assert_eq!(withdraw(&p, &owner, NOW), Err(ReportError::NotWithdrawable(Status::Resolved)));
+        assert_eq!(
+            withdraw(&p, &owner, NOW),
+            Err(ReportError::NotWithdrawable(Status::Resolved))
+        );
     }
 }

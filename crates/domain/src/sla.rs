@@ -2,9 +2,9 @@
 //! agency's supervisor (level 1) and, if still unresolved one more period
 //! later, to the city head (level 2). Resolving or rejecting completes it.
 
+use crate::Timestamp;
 use crate::catalog::AgencyCode;
 use crate::lifecycle::Status;
-use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -150,9 +150,17 @@ pub fn escalation_due(job: &SlaJob, now: Timestamp, period_seconds: i64) -> Opti
         return None;
     }
     let level = job.escalation_level + 1;
-    let target = if level == 1 { EscalationTarget::AgencySupervisor(job.agency.clone()) } else { EscalationTarget::CityHead };
+    let target = if level == 1 {
+        EscalationTarget::AgencySupervisor(job.agency.clone())
+    } else {
+        EscalationTarget::CityHead
+    };
     let next = (level < MAX_LEVEL).then(|| at.max(now) + Duration::seconds(period_seconds));
-    Some(Escalation { level, target, next_escalation_at: next })
+    Some(Escalation {
+        level,
+        target,
+        next_escalation_at: next,
+    })
 }
 
 /// Applies a case status change to the job: RESOLVED or REJECTED close it.
@@ -197,11 +205,21 @@ mod tests {
         let mut j = job();
         let e1 = escalation_due(&j, T0 + Duration::seconds(61), 60).unwrap();
         assert_eq!(e1.level, 1);
-        assert_eq!(e1.target, EscalationTarget::AgencySupervisor(j.agency.clone()));
+        assert_eq!(
+            e1.target,
+            EscalationTarget::AgencySupervisor(j.agency.clone())
+        );
         apply_escalation(&mut j, &e1);
-        assert_eq!(escalation_due(&j, T0 + Duration::seconds(62), 60), None, "not twice for one breach");
+        assert_eq!(
+            escalation_due(&j, T0 + Duration::seconds(62), 60),
+            None,
+            "not twice for one breach"
+        );
         let e2 = escalation_due(&j, T0 + Duration::seconds(125), 60).unwrap();
-        assert_eq!((e2.level, e2.target.clone(), e2.next_escalation_at), (2, EscalationTarget::CityHead, None));
+        assert_eq!(
+            (e2.level, e2.target.clone(), e2.next_escalation_at),
+            (2, EscalationTarget::CityHead, None)
+        );
         apply_escalation(&mut j, &e2);
         assert_eq!(escalation_due(&j, T0 + Duration::days(30), 60), None);
         assert_eq!(j.status, SlaStatus::Escalated);
@@ -220,7 +238,10 @@ mod tests {
 
     #[test]
     fn durations_are_checked_and_printed_like_go() {
-        assert_eq!(validate_duration(9, MIN_SECONDS), Err(SlaError::TooShort { min: 10 }));
+        assert_eq!(
+            validate_duration(9, MIN_SECONDS),
+            Err(SlaError::TooShort { min: 10 })
+        );
         assert_eq!(validate_duration(1, 1), Ok(1));
         assert!(validate_duration(MAX_SECONDS + 1, 10).is_err());
         assert_eq!(go_duration(86400), "24h0m0s");

@@ -25,7 +25,11 @@ pub fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, Tex
 /// A title derived from the content when the client gives none (seed 1 has
 /// no titles): the first line, cut at a word boundary near 80 characters.
 pub fn derive_title(content: &str) -> String {
-    let first = content.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first = content
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     if first.chars().count() <= 80 {
         return first.to_owned();
     }
@@ -44,7 +48,10 @@ mod tests {
     fn bounded_trims_and_limits() {
         assert_eq!(bounded("x", "  a b ", 5).unwrap(), "a b");
         assert_eq!(bounded("x", "   ", 5), Err(TextError::Empty { field: "x" }));
-        assert_eq!(bounded("x", "abcdef", 5), Err(TextError::TooLong { field: "x", max: 5 }));
+        assert_eq!(
+            bounded("x", "abcdef", 5),
+            Err(TextError::TooLong { field: "x", max: 5 })
+        );
         // characters, not bytes
         assert!(bounded("x", "ééééé", 5).is_ok());
     }

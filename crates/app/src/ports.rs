@@ -1,0 +1,364 @@
+//! Ports: what the application needs from storage engines and event buses.
+//!
+//! Each bounded context has its own store (identity, reporting write side,
+//! reporting read side, operations, workflow), as in the seeds. Every store
+//! that changes state appends the resulting events to its own outbox in the
+//! same transaction ([`Outbox`]); consumers apply events idempotently
+//! ([`EventConsumer`]). The [`EventBus`] carries events from the relay to
+//! the consumers with at-least-once delivery.
+
+use crate::views::*;
+use async_trait::async_trait;
+use lapor_domain::Timestamp;
+use lapor_domain::access::{ListingScope, Owner, Role};
+use lapor_domain::catalog::{Agency, AgencyCode, Catalog, Category, CategorySlug};
+use lapor_domain::events::EventEnvelope;
+use lapor_domain::ids::{NotificationId, ReportId, UserId};
+use lapor_domain::lifecycle::Status;
+use lapor_domain::report::Report;
+use lapor_domain::sla::{SlaJob, SlaStatus};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or optimistic-concurrency conflict.
+    #[error("{0}")]
+    Conflict(String),
+    /// The engine is unreachable or overloaded; retrying later may work.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+// ---------------------------------------------------------------- events
+
+/// An event in a context's outbox, with its position there.
+#[derive(Debug, Clone)]
+pub struct OutboxEvent {
+    pub seq: i64,
+    pub event: EventEnvelope,
+}
+
+/// The outbox of one context: rows appended with each state change, read by
+/// the relay from its stored position.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Names the outbox (`reporting`, `operations`, `workflow`).
+    fn source(&self) -> &'static str;
+    async fn outbox_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>>;
+    async fn relay_position(&self) -> StoreResult<i64>;
+    async fn set_relay_position(&self, seq: i64) -> StoreResult<()>;
+}
+
+/// A consumer applies events to its store. Applying is idempotent: events it
+/// has already applied (by `event_id`) are skipped inside the same
+/// transaction that records them, so redelivery changes nothing.
+#[async_trait]
+pub trait EventConsumer: Send + Sync {
+    /// The consumer group name (one per consuming context or read store).
+    fn group(&self) -> String;
+    /// Applies a batch in order; returns how many were new.
+    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize>;
+    /// Forgets everything this consumer built (for rebuilds).
+    async fn reset(&self) -> StoreResult<()> {
+        Err(StoreError::Conflict(format!(
+            "{} cannot be rebuilt",
+            self.group()
+        )))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The bus's position of this event (an embedded log sequence, or a Redis
+    /// stream entry id).
+    pub tag: String,
+    pub event: EventEnvelope,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupLag {
+    pub group: String,
+    pub position: String,
+    pub pending: i64,
+}
+
+#[derive(Debug, Error)]
+pub enum BusError {
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// The event bus: relays publish, consumer groups fetch and acknowledge.
+/// Delivery is at-least-once; publishing the same `event_id` twice must not
+/// produce a visible duplicate for consumers that deduplicate on it.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, events: &[EventEnvelope]) -> Result<(), BusError>;
+    /// Events the group has not acknowledged yet, oldest first.
+    async fn fetch(&self, group: &str, max: usize) -> Result<Vec<Delivery>, BusError>;
+    async fn ack(&self, group: &str, deliveries: &[Delivery]) -> Result<(), BusError>;
+    /// Waits until new events may be available for `group`, or `timeout`.
+    async fn wait(&self, group: &str, timeout: std::time::Duration);
+    /// Makes the group start again from the beginning of the log.
+    async fn reset_group(&self, group: &str) -> Result<(), BusError>;
+    /// Position and backlog of every known group.
+    async fn lag(&self) -> Result<Vec<GroupLag>, BusError>;
+    /// Total events ever published.
+    async fn published(&self) -> Result<i64, BusError>;
+}
+
+// ---------------------------------------------------------------- identity
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub agency: Option<AgencyCode>,
+    /// The user's anonymous-reporting secret, sealed with a key derived from
+    /// their password (see `security`).
+    pub sealed_anon_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Inserts a user; a taken username is a `Conflict`.
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()>;
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+    async fn users(
+        &self,
+        role: Option<Role>,
+        agency: Option<&AgencyCode>,
+    ) -> StoreResult<Vec<UserRecord>>;
+    /// The whole catalog; installs the seed set into an empty store.
+    async fn catalog(&self) -> StoreResult<Catalog>;
+    async fn upsert_agency(&self, agency: &Agency) -> StoreResult<()>;
+    async fn upsert_category(&self, category: &Category) -> StoreResult<()>;
+}
+
+// ---------------------------------------------------------------- reporting (write)
+
+#[async_trait]
+pub trait ReportingStore: Outbox + EventConsumer {
+    async fn insert_report(&self, report: &Report, event: &EventEnvelope) -> StoreResult<()>;
+    async fn report(&self, id: ReportId) -> StoreResult<Option<Report>>;
+    /// Saves the edited report if it is still RECEIVED and unchanged since
+    /// `expected_updated_at`; otherwise `Conflict`.
+    async fn update_report(
+        &self,
+        report: &Report,
+        expected_updated_at: Timestamp,
+        event: &EventEnvelope,
+    ) -> StoreResult<()>;
+    /// Marks the report withdrawn if it still may be.
+    async fn withdraw_report(&self, id: ReportId, event: &EventEnvelope) -> StoreResult<()>;
+    /// Records one vote per (report, voter). Returns the new count, or
+    /// `None` if the voter had already voted (nothing appended then). The
+    /// event's `vote_count` is filled in by the store.
+    async fn add_vote(
+        &self,
+        id: ReportId,
+        voter: UserId,
+        at: Timestamp,
+    ) -> StoreResult<Option<i64>>;
+    async fn count_reports(&self) -> StoreResult<i64>;
+}
+
+// ---------------------------------------------------------------- reporting (read)
+
+/// A cursor for newest-first keyset pagination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at_ms: i64,
+    pub id: ReportId,
+}
+
+impl Cursor {
+    /// Cursors are opaque to clients: `<created_at ms>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.created_at_ms, self.id)
+    }
+    pub fn decode(s: &str) -> Option<Self> {
+        let (ms, id) = s.split_once('_')?;
+        Some(Self {
+            created_at_ms: ms.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Paging {
+    Offset { page: i64, per_page: i64 },
+    Keyset { after: Option<Cursor>, limit: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedSort {
+    #[default]
+    Newest,
+    MostUpvoted,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportFilter {
+    pub scope: ListingScope,
+    /// Only the caller's own reports (`/reports/me`).
+    pub only_owners: Option<Vec<Owner>>,
+    pub category: Option<CategorySlug>,
+    pub status: Option<Status>,
+    pub sort: FeedSort,
+    pub paging: Paging,
+}
+
+#[async_trait]
+pub trait ReadStore: EventConsumer {
+    async fn list_reports(&self, filter: &ReportFilter) -> StoreResult<Listing<ReportView>>;
+    async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>>;
+    async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>>;
+    /// Live (not withdrawn) reports, for sync checks.
+    async fn count_reports(&self) -> StoreResult<i64>;
+}
+
+// ---------------------------------------------------------------- operations
+
+#[derive(Debug, Clone)]
+pub struct InboxFilter {
+    /// `None` for the city head (every agency).
+    pub agency: Option<AgencyCode>,
+    pub status: Option<Status>,
+    pub category: Option<CategorySlug>,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// The state the operations context keeps per case.
+#[derive(Debug, Clone)]
+pub struct CaseState {
+    pub report_id: ReportId,
+    pub agency: AgencyCode,
+    pub status: Status,
+    pub withdrawn: bool,
+}
+
+#[async_trait]
+pub trait OperationsStore: Outbox + EventConsumer {
+    async fn inbox(&self, filter: &InboxFilter) -> StoreResult<Listing<CaseView>>;
+    async fn case_state(&self, id: ReportId) -> StoreResult<Option<CaseState>>;
+    async fn case_detail(&self, id: ReportId) -> StoreResult<Option<CaseDetail>>;
+    /// Moves the case if its status is still `expected`; records history
+    /// and appends the event. `Conflict` if someone else moved it first.
+    async fn change_status(
+        &self,
+        id: ReportId,
+        expected: Status,
+        event: &EventEnvelope,
+    ) -> StoreResult<()>;
+    async fn add_answer(&self, event: &EventEnvelope) -> StoreResult<()>;
+    async fn count_cases(&self) -> StoreResult<i64>;
+}
+
+// ---------------------------------------------------------------- workflow
+
+#[derive(Debug, Clone)]
+pub struct SlaFilter {
+    pub scope: ListingScope,
+    pub report_id: Option<ReportId>,
+    pub sla_status: Option<SlaStatus>,
+    /// `true`: only open jobs past their due time.
+    pub overdue_only: bool,
+    pub now: Timestamp,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaConfig {
+    pub default_seconds: i64,
+    pub per_category: Vec<(CategorySlug, i64)>,
+}
+
+impl SlaConfig {
+    pub fn seconds_for(&self, category: &CategorySlug) -> i64 {
+        self.per_category
+            .iter()
+            .find(|(c, _)| c == category)
+            .map(|(_, s)| *s)
+            .unwrap_or(self.default_seconds)
+    }
+}
+
+/// A job that may be due for escalation.
+#[derive(Debug, Clone)]
+pub struct DueJob {
+    pub report_id: ReportId,
+    pub category: CategorySlug,
+    pub owner: Owner,
+    pub job: SlaJob,
+}
+
+/// A notification to record. `recipient` is an owner reference (`u:` or
+/// `a:`) so anonymous reporters are notified under their pseudonym.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub id: NotificationId,
+    pub recipient: Owner,
+    pub report_id: ReportId,
+    pub kind: &'static str,
+    pub message: String,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait WorkflowStore: Outbox + EventConsumer {
+    async fn sla_status(&self, filter: &SlaFilter) -> StoreResult<Listing<SlaView>>;
+    async fn sla_config(&self) -> StoreResult<SlaConfig>;
+    /// Sets the default (`category` None) or one category's duration.
+    async fn set_sla_seconds(
+        &self,
+        category: Option<&CategorySlug>,
+        seconds: i64,
+    ) -> StoreResult<()>;
+    /// Open jobs whose next escalation is due at `now`.
+    async fn due_jobs(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueJob>>;
+    /// The earliest future escalation time, to sleep until it.
+    async fn next_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// Applies an escalation if the job is still at `expected_level`
+    /// (so concurrent workers escalate once); records the notifications and
+    /// appends the event. Returns false if another worker won.
+    async fn escalate(
+        &self,
+        id: ReportId,
+        expected_level: i64,
+        job: &SlaJob,
+        notifications: &[NewNotification],
+        event: &EventEnvelope,
+    ) -> StoreResult<bool>;
+    async fn notifications(
+        &self,
+        recipients: &[Owner],
+        unread_only: bool,
+        limit: i64,
+    ) -> StoreResult<(Vec<NotificationView>, i64)>;
+    /// Marks one (or, with `None`, all) of the recipients' notifications read;
+    /// returns how many changed.
+    async fn mark_read(&self, recipients: &[Owner], id: Option<NotificationId>)
+    -> StoreResult<u64>;
+    async fn escalations(
+        &self,
+        agency: Option<&AgencyCode>,
+        limit: i64,
+    ) -> StoreResult<Vec<EscalationView>>;
+    async fn count_jobs(&self) -> StoreResult<i64>;
+}

@@ -1,0 +1,282 @@
+//! Identity: accounts, login and the catalog of agencies and categories.
+
+use crate::error::AppError;
+use crate::ports::{StoreError, UserRecord};
+use crate::security::{hash_password, open_anon_key, seal_anon_key, verify_password};
+use crate::state::App;
+use crate::views::UserView;
+use lapor_domain::access::{Principal, Role};
+use lapor_domain::catalog::{Agency, AgencyCode, Category, CategorySlug};
+use lapor_domain::ids::UserId;
+use std::sync::OnceLock;
+
+/// A new account, before hashing.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub agency: Option<String>,
+}
+
+/// The result of a successful login.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub principal: Principal,
+}
+
+fn valid_username(u: &str) -> Result<String, AppError> {
+    let u = u.trim().to_ascii_lowercase();
+    let ok = (3..=32).contains(&u.len())
+        && u.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(u)
+    } else {
+        Err(AppError::invalid(
+            "username must be 3-32 characters: letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+fn valid_password(p: &str) -> Result<(), AppError> {
+    if p.chars().count() < 8 {
+        return Err(AppError::invalid("password must be at least 8 characters"));
+    }
+    if p.len() > 1024 {
+        return Err(AppError::invalid("password must be at most 1024 bytes"));
+    }
+    Ok(())
+}
+
+/// The demo accounts of PRODUCT.md (password `password`).
+pub const DEMO_USERS: &[(&str, Role, Option<&str>)] = &[
+    ("citizen1", Role::Citizen, None),
+    ("citizen2", Role::Citizen, None),
+    ("citizen3", Role::Citizen, None),
+    ("officer1", Role::Officer, Some("AGENCY_INFRA")),
+    ("officer2", Role::Officer, Some("AGENCY_HEALTH")),
+    ("officer3", Role::Officer, Some("AGENCY_SAFETY")),
+    ("supervisor1", Role::Supervisor, Some("AGENCY_INFRA")),
+    ("supervisor2", Role::Supervisor, Some("AGENCY_HEALTH")),
+    ("supervisor3", Role::Supervisor, Some("AGENCY_SAFETY")),
+    ("admin", Role::Admin, None),
+];
+
+impl App {
+    /// Creates an account (citizen self-registration or staff by an admin).
+    pub async fn create_user(&self, new: NewUser) -> Result<UserView, AppError> {
+        let username = valid_username(&new.username)?;
+        valid_password(&new.password)?;
+        let agency = match (
+            new.role.needs_agency(),
+            new.agency
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty()),
+        ) {
+            (true, Some(a)) => {
+                let code = AgencyCode::parse(a).map_err(AppError::invalid)?;
+                if self.catalog().agency(&code).is_none() {
+                    return Err(AppError::invalid(format!("unknown agency '{code}'")));
+                }
+                Some(code)
+            }
+            (true, None) => {
+                return Err(AppError::invalid(format!("a {} needs an agency", new.role)));
+            }
+            (false, Some(_)) => {
+                return Err(AppError::invalid(format!("a {} has no agency", new.role)));
+            }
+            (false, None) => None,
+        };
+        let cost = self.config().hash_cost;
+        let password = new.password;
+        let (hash, sealed) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            Ok((
+                hash_password(&password, cost)?,
+                seal_anon_key(&password, cost)?.0,
+            ))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+        let user = UserRecord {
+            id: UserId::new_v7(),
+            username,
+            password_hash: hash,
+            role: new.role,
+            agency,
+            sealed_anon_key: Some(sealed),
+            created_at: self.now(),
+        };
+        match self.stores().identity.insert_user(&user).await {
+            Ok(()) => Ok(user_view(&user)),
+            Err(StoreError::Conflict(_)) => Err(AppError::conflict(format!(
+                "username '{}' is taken",
+                user.username
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks the password with argon2id (off the async threads) and issues a
+    /// token. Unknown users cost the same time as wrong passwords.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Session, AppError> {
+        let bad = || AppError::Unauthorized("invalid username or password".into());
+        if username.len() > 64 || password.len() > 1024 {
+            return Err(bad());
+        }
+        let user = self
+            .stores()
+            .identity
+            .user_by_username(&username.trim().to_ascii_lowercase())
+            .await?;
+        let password = password.to_owned();
+        let cost = self.config().hash_cost;
+        let checked = tokio::task::spawn_blocking(move || match user {
+            Some(u) if verify_password(&password, &u.password_hash) => {
+                let tag = u
+                    .sealed_anon_key
+                    .as_deref()
+                    .and_then(|s| open_anon_key(&password, s).ok());
+                Some((u, tag))
+            }
+            Some(_) => None,
+            None => {
+                verify_password(&password, dummy_hash(cost));
+                None
+            }
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+        let (user, owner_tag) = checked.ok_or_else(bad)?;
+        let principal = Principal {
+            user_id: user.id,
+            username: user.username,
+            role: user.role,
+            agency: user.agency,
+            owner_tag,
+        };
+        let token = self.tokens().issue(&principal)?;
+        Ok(Session { token, principal })
+    }
+
+    /// Creates the demo accounts that do not exist yet.
+    pub async fn ensure_demo_users(&self) -> Result<usize, AppError> {
+        let mut created = 0;
+        let mut tasks = Vec::new();
+        for (name, role, agency) in DEMO_USERS {
+            if self
+                .stores()
+                .identity
+                .user_by_username(name)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let app = self.clone();
+            let new = NewUser {
+                username: (*name).into(),
+                password: "password".into(),
+                role: *role,
+                agency: agency.map(Into::into),
+            };
+            tasks.push(tokio::spawn(async move { app.create_user(new).await }));
+        }
+        for t in tasks {
+            match t.await.map_err(|e| AppError::Internal(e.into()))? {
+                Ok(_) => created += 1,
+                Err(AppError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(created)
+    }
+
+    pub async fn list_users(&self, by: &Principal) -> Result<Vec<UserView>, AppError> {
+        match by.role {
+            Role::Admin => Ok(self
+                .stores()
+                .identity
+                .users(None, None)
+                .await?
+                .iter()
+                .map(user_view)
+                .collect()),
+            Role::Supervisor => Ok(self
+                .stores()
+                .identity
+                .users(None, by.agency.as_ref())
+                .await?
+                .iter()
+                .map(user_view)
+                .collect()),
+            _ => Err(AppError::forbidden(
+                "only supervisors and the city head can list staff",
+            )),
+        }
+    }
+
+    pub async fn add_agency(&self, by: &Principal, code: &str, name: &str) -> Result<(), AppError> {
+        require_admin(by)?;
+        let code = AgencyCode::parse(code).map_err(AppError::invalid)?;
+        let name = lapor_domain::text::bounded("name", name, 120).map_err(AppError::invalid)?;
+        self.stores()
+            .identity
+            .upsert_agency(&Agency { code, name })
+            .await?;
+        self.refresh_catalog().await?;
+        Ok(())
+    }
+
+    pub async fn add_category(
+        &self,
+        by: &Principal,
+        slug: &str,
+        name: &str,
+        agency: &str,
+    ) -> Result<(), AppError> {
+        require_admin(by)?;
+        let slug = CategorySlug::parse(slug).map_err(AppError::invalid)?;
+        let name = lapor_domain::text::bounded("name", name, 120).map_err(AppError::invalid)?;
+        let agency = AgencyCode::parse(agency).map_err(AppError::invalid)?;
+        if self.catalog().agency(&agency).is_none() {
+            return Err(AppError::invalid(format!("unknown agency '{agency}'")));
+        }
+        self.stores()
+            .identity
+            .upsert_category(&Category { slug, name, agency })
+            .await?;
+        self.refresh_catalog().await?;
+        Ok(())
+    }
+}
+
+pub fn require_admin(by: &Principal) -> Result<(), AppError> {
+    if by.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only the city head (admin) may do this",
+        ))
+    }
+}
+
+pub fn user_view(u: &UserRecord) -> UserView {
+    UserView {
+        id: u.id,
+        username: u.username.clone(),
+        role: u.role.to_string(),
+        agency: u.agency.as_ref().map(|a| a.to_string()),
+    }
+}
+
+/// A real hash to verify against when the user does not exist, so response
+/// time does not reveal which usernames exist.
+fn dummy_hash(cost: crate::security::HashCost) -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hash_password("lapor-dummy-password", cost).unwrap_or_default())
+}

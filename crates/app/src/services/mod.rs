@@ -1,0 +1,7 @@
+//! Commands and queries, as methods on [`crate::App`], one file per context.
+//! Each checks the caller's role and agency scope before touching a store.
+
+pub mod identity;
+pub mod operations;
+pub mod reporting;
+pub mod workflow;

@@ -1,0 +1,226 @@
+//! Reporting: citizens' commands on reports, and the visibility-aware
+//! queries of the read side.
+
+use crate::error::AppError;
+use crate::ports::{FeedSort, Paging, ReportFilter, StoreError};
+use crate::state::App;
+use crate::views::{CategoryStats, Listing, ReportView};
+use lapor_domain::access::{Principal, ReportAccess, can_view, listing_scope, may_see_reporter};
+use lapor_domain::catalog::CategorySlug;
+use lapor_domain::events::DomainEvent;
+use lapor_domain::ids::ReportId;
+use lapor_domain::lifecycle::Status;
+use lapor_domain::report::{self, Report, ReportChanges, ReportDraft};
+
+impl App {
+    pub async fn create_report(
+        &self,
+        by: &Principal,
+        draft: ReportDraft,
+    ) -> Result<Report, AppError> {
+        let now = self.now();
+        let (report, created) =
+            report::create(draft, by, &self.catalog(), ReportId::new_v7(), now)?;
+        let event = DomainEvent::ReportCreated(created).into_envelope(now);
+        self.stores()
+            .reporting
+            .insert_report(&report, &event)
+            .await?;
+        self.signals().outbox_appended();
+        Ok(report)
+    }
+
+    async fn write_model(&self, id: ReportId) -> Result<Report, AppError> {
+        self.stores()
+            .reporting
+            .report(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("report not found"))
+    }
+
+    /// Only the owner edits; others learn nothing about the report beyond
+    /// what they may already see.
+    pub async fn edit_report(
+        &self,
+        by: &Principal,
+        id: ReportId,
+        changes: ReportChanges,
+    ) -> Result<Report, AppError> {
+        let current = self.write_model(id).await?;
+        self.hide_unless_visible(by, &current)?;
+        let now = self.now();
+        let ev = report::edit(&current, changes, by, &self.catalog(), now)?;
+        let mut next = current.clone();
+        next.title = ev.title.clone();
+        next.content = ev.content.clone();
+        next.category = ev.category.clone();
+        next.agency = ev.agency.clone();
+        next.location = ev.location.clone();
+        next.updated_at = now;
+        let event = DomainEvent::ReportUpdated(ev).into_envelope(now);
+        match self
+            .stores()
+            .reporting
+            .update_report(&next, current.updated_at, &event)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(m)) => return Err(AppError::Conflict(m)),
+            Err(e) => return Err(e.into()),
+        }
+        self.signals().outbox_appended();
+        Ok(next)
+    }
+
+    pub async fn withdraw_report(&self, by: &Principal, id: ReportId) -> Result<(), AppError> {
+        let current = self.write_model(id).await?;
+        self.hide_unless_visible(by, &current)?;
+        let now = self.now();
+        let ev = report::withdraw(&current, by, now)?;
+        let event = DomainEvent::ReportWithdrawn(ev).into_envelope(now);
+        self.stores().reporting.withdraw_report(id, &event).await?;
+        self.signals().outbox_appended();
+        Ok(())
+    }
+
+    /// One vote per user; the store's unique key settles concurrent requests.
+    pub async fn upvote(&self, by: &Principal, id: ReportId) -> Result<i64, AppError> {
+        let current = self.write_model(id).await?;
+        self.hide_unless_visible(by, &current)?;
+        let now = self.now();
+        report::upvote(&current, by, now)?;
+        match self
+            .stores()
+            .reporting
+            .add_vote(id, by.user_id, now)
+            .await?
+        {
+            Some(count) => {
+                self.signals().outbox_appended();
+                Ok(count)
+            }
+            None => Err(AppError::conflict("you have already upvoted this report")),
+        }
+    }
+
+    /// A report the caller may not see is "not found" to them.
+    fn hide_unless_visible(&self, by: &Principal, r: &Report) -> Result<(), AppError> {
+        let access = ReportAccess {
+            visibility: r.visibility,
+            owner: &r.owner,
+            agency: &r.agency,
+        };
+        if can_view(Some(by), access) {
+            Ok(())
+        } else {
+            Err(AppError::not_found("report not found"))
+        }
+    }
+
+    // ------------------------------------------------------------ queries
+
+    pub async fn list_reports(
+        &self,
+        by: Option<&Principal>,
+        category: Option<&str>,
+        status: Option<Status>,
+        sort: FeedSort,
+        paging: Paging,
+        only_mine: bool,
+    ) -> Result<Listing<ReportView>, AppError> {
+        let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
+            None => None,
+        };
+        let only_owners = match (only_mine, by) {
+            (true, Some(p)) => Some(p.owners()),
+            (true, None) => {
+                return Err(AppError::Unauthorized("log in to see your reports".into()));
+            }
+            (false, _) => None,
+        };
+        let filter = ReportFilter {
+            scope: listing_scope(by),
+            only_owners,
+            category,
+            status,
+            sort,
+            paging,
+        };
+        let mut listing = self.stores().read.list_reports(&filter).await?;
+        for r in &mut listing.items {
+            redact(by, r);
+        }
+        Ok(listing)
+    }
+
+    /// PUBLIC only, newest first (or most upvoted): the seed's public feed.
+    pub async fn public_reports(
+        &self,
+        category: Option<&str>,
+        status: Option<Status>,
+        sort: FeedSort,
+        paging: Paging,
+    ) -> Result<Listing<ReportView>, AppError> {
+        self.list_reports(None, category, status, sort, paging, false)
+            .await
+    }
+
+    pub async fn get_report(
+        &self,
+        by: Option<&Principal>,
+        id: ReportId,
+    ) -> Result<ReportView, AppError> {
+        let mut r = self
+            .stores()
+            .read
+            .report(id, true)
+            .await?
+            .ok_or_else(|| AppError::not_found("report not found"))?;
+        let owner = r
+            .owner
+            .clone()
+            .ok_or_else(|| AppError::not_found("report not found"))?;
+        let access = ReportAccess {
+            visibility: r.visibility,
+            owner: &owner,
+            agency: &r.owner_agency,
+        };
+        if !can_view(by, access) {
+            return Err(AppError::not_found("report not found"));
+        }
+        // The timeline (answers, escalations) is for the reporter and staff.
+        let involved = by.is_some_and(|p| p.owns(&owner) || p.works_cases_of(&r.owner_agency));
+        if !involved {
+            r.timeline = None;
+        }
+        redact(by, &mut r);
+        Ok(r)
+    }
+
+    pub async fn statistics(&self, category: Option<&str>) -> Result<Vec<CategoryStats>, AppError> {
+        let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
+            None => None,
+        };
+        Ok(self.stores().read.statistics(category.as_ref()).await?)
+    }
+}
+
+/// Removes the reporter's identity unless the caller may see it.
+fn redact(by: Option<&Principal>, r: &mut ReportView) {
+    let show = match &r.owner {
+        Some(owner) => may_see_reporter(
+            by,
+            ReportAccess {
+                visibility: r.visibility,
+                owner,
+                agency: &r.owner_agency,
+            },
+        ),
+        None => false,
+    };
+    if !show {
+        r.reporter_user_id = None;
+    }
+}

@@ -1,0 +1,118 @@
+//! The application: configuration, stores, bus and clock, built once at
+//! start-up and shared by every handler and worker. Engines sit behind
+//! `Arc<dyn Trait>` so nothing above this layer is generic over them.
+
+use crate::clock::Clock;
+use crate::ports::*;
+use crate::security::{HashCost, Tokens};
+use crate::signals::Signals;
+use lapor_domain::catalog::Catalog;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Unique per process; `/health` shows it so a client behind a load
+    /// balancer sees which instance answered.
+    pub instance_id: String,
+    pub hash_cost: HashCost,
+    /// The shortest SLA an operator may configure (10 s, as the seed).
+    pub min_sla_seconds: i64,
+    /// How often the SLA worker looks for due jobs at most.
+    pub sla_tick: Duration,
+    /// Safety-net poll interval of relays and consumers.
+    pub poll_interval: Duration,
+    pub batch_size: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            instance_id: format!("lapor-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            hash_cost: HashCost::default(),
+            min_sla_seconds: lapor_domain::sla::MIN_SECONDS,
+            sla_tick: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(500),
+            batch_size: 256,
+        }
+    }
+}
+
+/// Every context's store.
+#[derive(Clone)]
+pub struct Stores {
+    pub identity: Arc<dyn IdentityStore>,
+    pub reporting: Arc<dyn ReportingStore>,
+    pub read: Arc<dyn ReadStore>,
+    pub operations: Arc<dyn OperationsStore>,
+    pub workflow: Arc<dyn WorkflowStore>,
+}
+
+struct Inner {
+    config: AppConfig,
+    stores: Stores,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    tokens: Tokens,
+    signals: Signals,
+    catalog: RwLock<Arc<Catalog>>,
+}
+
+/// Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+impl App {
+    pub async fn new(
+        config: AppConfig,
+        stores: Stores,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        tokens: Tokens,
+    ) -> anyhow::Result<Self> {
+        let catalog = stores.identity.catalog().await?;
+        Ok(Self(Arc::new(Inner {
+            config,
+            stores,
+            bus,
+            clock,
+            tokens,
+            signals: Signals::default(),
+            catalog: RwLock::new(Arc::new(catalog)),
+        })))
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.0.config
+    }
+    pub fn stores(&self) -> &Stores {
+        &self.0.stores
+    }
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.0.bus
+    }
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.0.clock
+    }
+    pub fn tokens(&self) -> &Tokens {
+        &self.0.tokens
+    }
+    pub fn signals(&self) -> &Signals {
+        &self.0.signals
+    }
+    pub fn now(&self) -> lapor_domain::Timestamp {
+        self.0.clock.now()
+    }
+
+    /// The current catalog snapshot (cheap: an `Arc` clone).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.0.catalog.read().expect("catalog lock").clone()
+    }
+
+    /// Reloads the catalog after a change (here or, periodically, elsewhere).
+    pub async fn refresh_catalog(&self) -> anyhow::Result<()> {
+        let c = self.0.stores.identity.catalog().await?;
+        *self.0.catalog.write().expect("catalog lock") = Arc::new(c);
+        Ok(())
+    }
+}

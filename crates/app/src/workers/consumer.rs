@@ -1,0 +1,80 @@
+//! A consumer loop: fetch what the group has not acknowledged, apply it
+//! idempotently, then acknowledge. Acknowledging only after the apply has
+//! committed means a crash causes redelivery, never loss.
+
+use super::backoff;
+use crate::ports::{EventBus, EventConsumer};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(
+    consumer: Arc<dyn EventConsumer>,
+    bus: Arc<dyn EventBus>,
+    poll: Duration,
+    batch: usize,
+    cancel: CancellationToken,
+) {
+    let group = consumer.group();
+    let mut attempt = 0;
+    loop {
+        if cancel.is_cancelled() {
+            return;
+        }
+        match consume_once(consumer.as_ref(), bus.as_ref(), &group, batch).await {
+            Ok(n) if n > 0 => {
+                attempt = 0;
+                continue;
+            }
+            Ok(_) => {
+                attempt = 0;
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = bus.wait(&group, poll) => {}
+                }
+            }
+            Err(e) => {
+                attempt += 1;
+                tracing::warn!(%group, error = %e, attempt, "consumer failed; retrying");
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(backoff(attempt)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Applies one batch; returns how many deliveries were handled.
+pub async fn consume_once(
+    consumer: &dyn EventConsumer,
+    bus: &dyn EventBus,
+    group: &str,
+    batch: usize,
+) -> anyhow::Result<usize> {
+    let deliveries = bus.fetch(group, batch).await?;
+    if deliveries.is_empty() {
+        return Ok(0);
+    }
+    let events: Vec<_> = deliveries.iter().map(|d| d.event.clone()).collect();
+    consumer.apply(&events).await?;
+    bus.ack(group, &deliveries).await?;
+    Ok(deliveries.len())
+}
+
+/// Drains a group until nothing is left (used by rebuilds and tests).
+pub async fn drain(
+    consumer: &dyn EventConsumer,
+    bus: &dyn EventBus,
+    batch: usize,
+) -> anyhow::Result<usize> {
+    let group = consumer.group();
+    let mut total = 0;
+    loop {
+        let n = consume_once(consumer, bus, &group, batch).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+    }
+}
