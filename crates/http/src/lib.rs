@@ -1,1 +1,72 @@
-//! placeholder
+//! Lapor's HTTP API.
+//!
+//! Each resource module exports a `router()`; [`router`] merges them and
+//! applies the cross-cutting layers once (tracing, request ids, body limit,
+//! security headers, CORS, panic guard). Handlers are named `verb_noun`.
+//! Authentication is an extractor ([`extract::AuthUser`] requires a user,
+//! [`extract::MaybeUser`] allows none but rejects a bad token); every error
+//! becomes the seed's JSON envelope through [`error::ApiError`].
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use lapor_app::App;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// JSON bodies larger than this are refused with 413.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Every route of the API, with its layers, bound to `app`.
+pub fn router(app: App) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::auth::router())
+        .merge(routes::reports::router())
+        .merge(routes::cases::router())
+        .merge(routes::notifications::router())
+        .merge(routes::sla::router())
+        .merge(routes::admin::router())
+        .merge(openapi::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(CorsLayer::permissive())
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // Method and path only: query strings and headers may carry
+            // tokens or personal data.
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(app)
+}
+
+async fn not_found() -> impl IntoResponse {
+    error::ApiError::new(StatusCode::NOT_FOUND, "no such endpoint")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    error::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed on this endpoint",
+    )
+}

@@ -1,1 +1,143 @@
-fn main() {}
+//! `lapor`: the citizen reporting platform in one binary.
+
+#![forbid(unsafe_code)]
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lapor::config::ServeArgs;
+use lapor_app::clock::SystemClock;
+use lapor_domain::access::Role;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "lapor",
+    version,
+    about = "Lapor: citizen reports routed to the responsible agency, worked in real time, escalated when overdue."
+)]
+struct Cli {
+    /// Log format: text or json.
+    #[arg(long, env = "LAPOR_LOG_FORMAT", default_value = "text", global = true)]
+    log_format: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Lapor (every role in one process on the embedded engine by default).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Rebuild the read models from the event log (stop the server first).
+    RebuildProjections {
+        #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        /// Confirms that the read models may be wiped and rebuilt.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Compare the write side, the event log and the read side, and report lag.
+    CheckSync {
+        #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account (staff or citizen).
+    Add {
+        #[arg(long)]
+        username: String,
+        /// citizen, officer, supervisor or admin.
+        #[arg(long)]
+        role: Role,
+        /// The agency of an officer or supervisor, e.g. AGENCY_INFRA.
+        #[arg(long)]
+        agency: Option<String>,
+        /// The password (or set LAPOR_USER_PASSWORD; avoid passing it on the
+        /// command line on shared machines).
+        #[arg(long, env = "LAPOR_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("LAPOR_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(&cli.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            tracing::debug!(?args, "configuration");
+            let running = lapor::server::start(args, Arc::new(SystemClock)).await?;
+            running.run_until_signal().await;
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    agency,
+                    password,
+                    data_dir,
+                },
+        } => {
+            let mut args = ServeArgs::for_dir(&data_dir);
+            args.role = vec![];
+            let running = lapor::server::start(args, Arc::new(SystemClock)).await?;
+            let res = running
+                .app
+                .create_user(lapor_app::services::identity::NewUser {
+                    username,
+                    password,
+                    role,
+                    agency,
+                })
+                .await;
+            running.shutdown().await;
+            let user = res.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} {} ({})", user.role, user.username, user.id);
+        }
+        Command::RebuildProjections { data_dir, yes } => {
+            if !yes {
+                anyhow::bail!(
+                    "this wipes and rebuilds the read models in {}; run again with --yes",
+                    data_dir.display()
+                );
+            }
+            let n = lapor::server::rebuild_projections(&data_dir)
+                .await
+                .context("rebuilding projections")?;
+            println!("rebuilt the read models from {n} events");
+        }
+        Command::CheckSync { data_dir } => {
+            let ok = lapor::server::check_sync(&data_dir).await?;
+            if !ok {
+                std::process::exit(1);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! The city head's configuration: staff accounts, agencies, categories.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, AuthUser};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lapor_app::App;
+use lapor_app::services::identity::{NewUser, require_admin};
+use lapor_domain::access::{BadRole, Role};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(post_user))
+        .route("/admin/agencies", post(post_agency))
+        .route("/admin/categories", post(post_category))
+}
+
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), responses(
+    (status = 200, description = "Accounts (the agency's for a supervisor)"), (status = 403, description = "Not a manager")))]
+pub async fn list_users(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        json!({ "success": true, "data": app.list_users(&p).await? }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUserBody {
+    pub username: String,
+    pub password: String,
+    /// citizen, officer, supervisor or admin.
+    pub role: String,
+    /// Required for officers and supervisors.
+    pub agency: Option<String>,
+}
+
+#[utoipa::path(post, path = "/admin/users", tag = "admin", request_body = NewUserBody, security(("bearer" = [])), responses(
+    (status = 201, description = "Created"), (status = 400, description = "Invalid"), (status = 403, description = "Not the city head"),
+    (status = 409, description = "Username taken")))]
+pub async fn post_user(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> ApiResult<impl IntoResponse> {
+    require_admin(&p)?;
+    let role: Role = b
+        .role
+        .parse()
+        .map_err(|e: BadRole| ApiError::bad_request(e.to_string()))?;
+    let user = app
+        .create_user(NewUser {
+            username: b.username,
+            password: b.password,
+            role,
+            agency: b.agency,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "success": true, "data": user })),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AgencyBody {
+    pub code: String,
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/admin/agencies", tag = "admin", request_body = AgencyBody, security(("bearer" = [])), responses(
+    (status = 200, description = "Saved"), (status = 400, description = "Invalid"), (status = 403, description = "Not the city head")))]
+pub async fn post_agency(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ApiJson(b): ApiJson<AgencyBody>,
+) -> ApiResult<impl IntoResponse> {
+    app.add_agency(&p, &b.code, &b.name).await?;
+    Ok(Json(json!({ "success": true, "message": "Agency saved" })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CategoryBody {
+    pub slug: String,
+    pub name: String,
+    /// The agency this category routes to.
+    pub agency: String,
+}
+
+#[utoipa::path(post, path = "/admin/categories", tag = "admin", request_body = CategoryBody, security(("bearer" = [])), responses(
+    (status = 200, description = "Saved"), (status = 400, description = "Invalid or unknown agency"), (status = 403, description = "Not the city head")))]
+pub async fn post_category(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ApiJson(b): ApiJson<CategoryBody>,
+) -> ApiResult<impl IntoResponse> {
+    app.add_category(&p, &b.slug, &b.name, &b.agency).await?;
+    Ok(Json(
+        json!({ "success": true, "message": "Category saved" }),
+    ))
+}

@@ -1,0 +1,370 @@
+//! Reports: both seeds' create/list/read endpoints, the owner's edit and
+//! withdrawal, upvotes and statistics.
+
+use super::ListParams;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser, ReportIdPath};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lapor_app::App;
+use lapor_app::ports::{FeedSort, Paging};
+use lapor_app::views::{Listing, ReportView};
+use lapor_domain::access::Visibility;
+use lapor_domain::lifecycle::Status;
+use lapor_domain::report::{Location, Report, ReportChanges, ReportDraft};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/reports", post(post_report).get(list_reports))
+        .route("/reports/me", get(list_my_reports))
+        .route("/reports/public", get(list_public_reports))
+        .route(
+            "/reports/{id}",
+            get(get_report).put(put_report).delete(delete_report),
+        )
+        .route("/reports/{id}/upvote", post(post_upvote))
+        .route("/statistics", get(get_statistics))
+        .route("/categories", get(list_categories))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LocationBody {
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+}
+
+/// Either seed's shape: `{content, visibility, category}` (seed 1) or
+/// `{title, description, category}` (seed 2); location optional, nested or
+/// flat.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateReport {
+    pub content: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    /// PUBLIC (default), PRIVATE or ANONYMOUS.
+    pub visibility: Option<String>,
+    pub location: Option<LocationBody>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+}
+
+fn location(
+    nested: Option<LocationBody>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: Option<String>,
+) -> Result<Option<Location>, ApiError> {
+    let (lat, lon, address) = match (nested, lat, lon) {
+        (Some(l), _, _) => (Some(l.lat), Some(l.lon), l.address.or(address)),
+        (None, lat, lon) => (lat, lon, address),
+    };
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => Location::parse(lat, lon, address.as_deref())
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(e.to_string())),
+        (None, None) if address.as_deref().is_some_and(|a| !a.trim().is_empty()) => {
+            Err(ApiError::bad_request("an address needs lat and lon too"))
+        }
+        (None, None) => Ok(None),
+        _ => Err(ApiError::bad_request("give both lat and lon")),
+    }
+}
+
+/// The seed 2 `data` object for a write-side report.
+fn report_data(r: &Report) -> Value {
+    json!({
+        "id": r.id,
+        "report_id": r.id,
+        "title": r.title,
+        "description": r.content,
+        "content": r.content,
+        "category": r.category,
+        "owner_agency": r.agency,
+        "visibility": r.visibility,
+        "status": r.status,
+        "location": r.location,
+        "created_at": lapor_domain::Timestamp::format(r.created_at, &time::format_description::well_known::Rfc3339).ok(),
+        "updated_at": lapor_domain::Timestamp::format(r.updated_at, &time::format_description::well_known::Rfc3339).ok(),
+    })
+}
+
+/// Files a report (201). The reporter must be logged in, also for
+/// ANONYMOUS reports: anonymity hides the identity, it does not skip it.
+#[utoipa::path(post, path = "/reports", tag = "reports", request_body = CreateReport, security(("bearer" = [])), responses(
+    (status = 201, description = "Created: `{success, message, report_id, data, instance}`"),
+    (status = 400, description = "Missing field, unknown category, bad location"),
+    (status = 401, description = "Not logged in")))]
+pub async fn post_report(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ApiJson(b): ApiJson<CreateReport>,
+) -> ApiResult<impl IntoResponse> {
+    let content = b
+        .content
+        .or(b.description)
+        .ok_or_else(|| ApiError::bad_request("content (or description) is required"))?;
+    let category = b
+        .category
+        .ok_or_else(|| ApiError::bad_request("category is required"))?;
+    let visibility = match b
+        .visibility
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => v
+            .parse::<Visibility>()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        None => Visibility::Public,
+    };
+    let location = location(b.location, b.lat, b.lon, b.address)?;
+    let draft = ReportDraft {
+        title: b.title,
+        content,
+        category,
+        visibility,
+        location,
+    };
+    let report = app.create_report(&p, draft).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "success": true,
+            "message": "Report created",
+            "report_id": report.id,
+            "data": report_data(&report),
+            "instance": app.config().instance_id,
+        })),
+    ))
+}
+
+fn listing_json(l: Listing<ReportView>, paging: Paging) -> Value {
+    let meta = match paging {
+        Paging::Offset { page, per_page } => {
+            json!({ "total": l.total, "page": page, "per_page": per_page })
+        }
+        Paging::Keyset { limit, .. } => json!({ "limit": limit, "next_cursor": l.next_cursor }),
+    };
+    json!({ "success": true, "data": l.items, "meta": meta })
+}
+
+/// Seed 2's listing, visibility-aware: without a token only PUBLIC reports;
+/// a citizen also sees their own; staff also their agency's.
+#[utoipa::path(get, path = "/reports", tag = "reports", params(ListParams), responses(
+    (status = 200, description = "`{success, data, meta:{total, page, per_page}}` or, with `cursor`/`limit`, `meta.next_cursor`"),
+    (status = 400, description = "Bad filter or paging")))]
+pub async fn list_reports(
+    State(app): State<App>,
+    MaybeUser(p): MaybeUser,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<impl IntoResponse> {
+    let paging = q.paging(true)?;
+    let l = app
+        .list_reports(
+            p.as_ref(),
+            q.category.as_deref(),
+            q.status()?,
+            q.sort()?,
+            paging,
+            false,
+        )
+        .await?;
+    Ok(Json(listing_json(l, paging)))
+}
+
+/// The caller's own reports (ANONYMOUS ones included), newest first.
+#[utoipa::path(get, path = "/reports/me", tag = "reports", params(ListParams), security(("bearer" = [])), responses(
+    (status = 200, description = "`{success, data}`"), (status = 401, description = "Not logged in")))]
+pub async fn list_my_reports(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<impl IntoResponse> {
+    let paging = q.paging(false)?;
+    let l = app
+        .list_reports(
+            Some(&p),
+            q.category.as_deref(),
+            q.status()?,
+            FeedSort::Newest,
+            paging,
+            true,
+        )
+        .await?;
+    Ok(Json(listing_json(l, paging)))
+}
+
+/// PUBLIC reports only, newest first (or `sort=top`).
+#[utoipa::path(get, path = "/reports/public", tag = "reports", params(ListParams), responses(
+    (status = 200, description = "`{success, data}`")))]
+pub async fn list_public_reports(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> ApiResult<impl IntoResponse> {
+    let paging = q.paging(false)?;
+    let l = app
+        .public_reports(q.category.as_deref(), q.status()?, q.sort()?, paging)
+        .await?;
+    Ok(Json(listing_json(l, paging)))
+}
+
+/// One report, if the caller may see it (404 otherwise). The reporter and
+/// the responsible staff also get its timeline.
+#[utoipa::path(get, path = "/reports/{id}", tag = "reports", params(("id" = String, Path, description = "Report UUID")), responses(
+    (status = 200, description = "`{success, data}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Unknown or not visible")))]
+pub async fn get_report(
+    State(app): State<App>,
+    MaybeUser(p): MaybeUser,
+    ReportIdPath(id): ReportIdPath,
+) -> ApiResult<impl IntoResponse> {
+    let r = app.get_report(p.as_ref(), id).await?;
+    Ok(Json(json!({ "success": true, "data": r })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateReport {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub content: Option<String>,
+    pub category: Option<String>,
+    /// Only for the responsible agency's staff (seed 2 let anyone do this).
+    pub status: Option<String>,
+    /// Required with status REJECTED.
+    pub reason: Option<String>,
+    pub location: Option<LocationBody>,
+}
+
+/// Seed 2's update. The owner edits text, category and location while the
+/// report is RECEIVED; a status change is for the responsible agency's staff.
+#[utoipa::path(put, path = "/reports/{id}", tag = "reports", request_body = UpdateReport, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Report UUID")), responses(
+    (status = 200, description = "`{success, message, data}`"), (status = 400, description = "Malformed id or body"),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Not the owner / not the agency"),
+    (status = 404, description = "Unknown"), (status = 409, description = "No longer editable")))]
+pub async fn put_report(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ReportIdPath(id): ReportIdPath,
+    ApiJson(b): ApiJson<UpdateReport>,
+) -> ApiResult<impl IntoResponse> {
+    let content = b.content.or(b.description);
+    let edits =
+        b.title.is_some() || content.is_some() || b.category.is_some() || b.location.is_some();
+    if let Some(status) = b.status.as_deref() {
+        if edits {
+            return Err(ApiError::bad_request(
+                "change the status or the content, not both in one request",
+            ));
+        }
+        let to: Status = status
+            .parse()
+            .map_err(|e: lapor_domain::lifecycle::BadStatus| {
+                ApiError::bad_request(e.to_string())
+            })?;
+        if !p.role.is_staff() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "status changes are made by the responsible agency",
+            ));
+        }
+        let change = app.change_status(&p, id, to, b.reason.as_deref()).await?;
+        return Ok(Json(json!({
+            "success": true,
+            "message": "Status updated",
+            "report_id": id,
+            "old_status": change.old_status,
+            "new_status": change.new_status,
+            "data": { "id": id, "status": change.new_status },
+        })));
+    }
+    let location = match b.location {
+        Some(l) => location(Some(l), None, None, None)?,
+        None => None,
+    };
+    let changes = ReportChanges {
+        title: b.title,
+        content,
+        category: b.category,
+        location,
+    };
+    let report = app.edit_report(&p, id, changes).await?;
+    Ok(Json(
+        json!({ "success": true, "message": "Report updated", "data": report_data(&report) }),
+    ))
+}
+
+/// The owner withdraws a report that is not yet closed.
+#[utoipa::path(delete, path = "/reports/{id}", tag = "reports", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Report UUID")), responses(
+    (status = 200, description = "Withdrawn"), (status = 400, description = "Malformed id"), (status = 403, description = "Not the owner"),
+    (status = 404, description = "Unknown"), (status = 409, description = "Already closed or withdrawn")))]
+pub async fn delete_report(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ReportIdPath(id): ReportIdPath,
+) -> ApiResult<impl IntoResponse> {
+    app.withdraw_report(&p, id).await?;
+    Ok(Json(
+        json!({ "success": true, "message": "Report withdrawn", "report_id": id }),
+    ))
+}
+
+/// One upvote per user, PUBLIC reports only.
+#[utoipa::path(post, path = "/reports/{id}/upvote", tag = "reports", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Report UUID")), responses(
+    (status = 200, description = "`{success, message, vote_count}`"), (status = 400, description = "Not PUBLIC or malformed id"),
+    (status = 404, description = "Unknown"), (status = 409, description = "Already upvoted")))]
+pub async fn post_upvote(
+    State(app): State<App>,
+    AuthUser(p): AuthUser,
+    ReportIdPath(id): ReportIdPath,
+) -> ApiResult<impl IntoResponse> {
+    let count = app.upvote(&p, id).await?;
+    Ok(Json(
+        json!({ "success": true, "message": "Upvoted", "report_id": id, "vote_count": count }),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Category slug, case-insensitive.
+    pub category: Option<String>,
+}
+
+/// Report counts per category and status (seed 2).
+#[utoipa::path(get, path = "/statistics", tag = "reports", params(StatsParams), responses((status = 200, description = "`{success, data}`")))]
+pub async fn get_statistics(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<StatsParams>,
+) -> ApiResult<impl IntoResponse> {
+    let data = app.statistics(q.category.as_deref()).await?;
+    Ok(Json(json!({ "success": true, "data": data })))
+}
+
+/// Categories and the agency each is routed to.
+#[utoipa::path(get, path = "/categories", tag = "reports", responses((status = 200, description = "`{success, data:[{slug, name, agency, agency_name}]}`")))]
+pub async fn list_categories(State(app): State<App>) -> impl IntoResponse {
+    let catalog = app.catalog();
+    let data: Vec<Value> = catalog
+        .categories()
+        .map(|c| {
+            json!({
+                "slug": c.slug,
+                "name": c.name,
+                "agency": c.agency,
+                "agency_name": catalog.agency(&c.agency).map(|a| a.name.clone()),
+            })
+        })
+        .collect();
+    Json(json!({ "success": true, "data": data }))
+}

@@ -1,0 +1,215 @@
+//! Configuration: documented defaults, `LAPOR_*` environment variables and
+//! flags (clap gives the precedence flag > env > default). Secrets never
+//! appear in Debug output.
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use lapor_app::security::{HashCost, JwtSecret};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// What a `lapor serve` process runs. The embedded default runs them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum Role {
+    /// Everything below, in one process.
+    All,
+    /// The HTTP API (commands and queries).
+    Api,
+    /// The outbox relays (state changes -> event bus).
+    Relay,
+    /// Read-model projections (and the reporting write side's status mirror).
+    Projector,
+    /// The operations context's consumer (new reports become cases).
+    Operations,
+    /// The workflow context: SLA jobs, notifications, escalations.
+    Workflow,
+}
+
+#[derive(Clone, Args)]
+pub struct ServeArgs {
+    /// Directory for the SQLite databases and generated secrets.
+    #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Address the API listens on.
+    #[arg(long, env = "LAPOR_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+
+    /// Create the demo accounts if missing (citizen1-3, officer1-3,
+    /// supervisor1-3, admin; password `password`).
+    #[arg(long, env = "LAPOR_DEMO", default_value_t = false)]
+    pub demo: bool,
+
+    /// Also serve every route on the seeds' other ports (8081, 8082, 8090),
+    /// so seed clients configured for those ports work unchanged.
+    #[arg(long, env = "LAPOR_COMPAT_PORTS", default_value_t = false)]
+    pub compat_ports: bool,
+
+    /// Roles to run, comma-separated: all, api, relay, projector,
+    /// operations, workflow.
+    #[arg(long, env = "LAPOR_ROLE", value_delimiter = ',', default_value = "all")]
+    pub role: Vec<Role>,
+
+    /// JWT signing secret as hex (at least 32 bytes). Default: generated on
+    /// first start and kept in DATA_DIR/secrets/jwt.key.
+    #[arg(long, env = "LAPOR_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "LAPOR_TOKEN_TTL_SECS", default_value_t = 24 * 3600)]
+    pub token_ttl_secs: i64,
+
+    /// The shortest SLA duration that may be configured, in seconds.
+    #[arg(long, env = "LAPOR_MIN_SLA_SECONDS", default_value_t = lapor_domain::sla::MIN_SECONDS)]
+    pub min_sla_seconds: i64,
+
+    /// How often the SLA worker checks for overdue cases, in milliseconds.
+    #[arg(long, env = "LAPOR_SLA_TICK_MS", default_value_t = 1000)]
+    pub sla_tick_ms: u64,
+
+    /// Number of SLA escalation workers (they never double-escalate).
+    #[arg(long, env = "LAPOR_SLA_WORKERS", default_value_t = 1)]
+    pub sla_workers: usize,
+
+    /// Argon2id memory cost in KiB for new password hashes.
+    #[arg(long, env = "LAPOR_HASH_MEMORY_KIB", default_value_t = 19 * 1024)]
+    pub hash_memory_kib: u32,
+
+    /// Argon2id passes for new password hashes.
+    #[arg(long, env = "LAPOR_HASH_PASSES", default_value_t = 2)]
+    pub hash_passes: u32,
+
+    /// Name of this instance in /health (default: random).
+    #[arg(long, env = "LAPOR_INSTANCE_ID")]
+    pub instance_id: Option<String>,
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("demo", &self.demo)
+            .field("compat_ports", &self.compat_ports)
+            .field("role", &self.role)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("min_sla_seconds", &self.min_sla_seconds)
+            .field("sla_tick_ms", &self.sla_tick_ms)
+            .field("sla_workers", &self.sla_workers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServeArgs {
+    /// Defaults for a data directory (what tests and subcommands start from).
+    pub fn for_dir(dir: &Path) -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct P {
+            #[command(flatten)]
+            a: ServeArgs,
+        }
+        let mut a = P::parse_from(["lapor"]).a;
+        a.data_dir = dir.to_owned();
+        a
+    }
+
+    /// Checks values clap cannot, naming the offending setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.token_ttl_secs < 60 {
+            bail!("--token-ttl-secs (LAPOR_TOKEN_TTL_SECS) must be at least 60");
+        }
+        if self.min_sla_seconds < 1 {
+            bail!("--min-sla-seconds (LAPOR_MIN_SLA_SECONDS) must be at least 1");
+        }
+        if self.sla_tick_ms < 10 {
+            bail!("--sla-tick-ms (LAPOR_SLA_TICK_MS) must be at least 10");
+        }
+        if self.hash_memory_kib < 8 || self.hash_passes < 1 {
+            bail!("--hash-memory-kib must be at least 8 and --hash-passes at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn runs(&self, role: Role) -> bool {
+        self.role.contains(&Role::All) || self.role.contains(&role)
+    }
+
+    pub fn hash_cost(&self) -> HashCost {
+        HashCost {
+            memory_kib: self.hash_memory_kib,
+            passes: self.hash_passes,
+        }
+    }
+
+    pub fn sla_tick(&self) -> Duration {
+        Duration::from_millis(self.sla_tick_ms)
+    }
+
+    /// The configured secret, or the one persisted in the data directory
+    /// (generated on first start, readable only by its owner).
+    pub fn jwt_secret(&self) -> anyhow::Result<JwtSecret> {
+        if let Some(hex) = &self.jwt_secret {
+            return JwtSecret::from_hex(hex).context("LAPOR_JWT_SECRET");
+        }
+        let dir = self.data_dir.join("secrets");
+        let path = dir.join("jwt.key");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return JwtSecret::from_hex(&text)
+                .with_context(|| format!("{} is corrupt", path.display()));
+        }
+        std::fs::create_dir_all(&dir)?;
+        let secret = JwtSecret::generate();
+        write_private(&path, &secret.to_hex())?;
+        tracing::info!(path = %path.display(), "generated a new JWT signing secret");
+        Ok(secret)
+    }
+
+    /// The extra listen addresses of `--compat-ports`.
+    pub fn compat_addrs(&self) -> Vec<SocketAddr> {
+        if !self.compat_ports {
+            return vec![];
+        }
+        [8081, 8082, 8090]
+            .into_iter()
+            .map(|p| SocketAddr::new(self.listen.ip(), p))
+            .filter(|a| *a != self.listen)
+            .collect()
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    std::fs::write(path, content)?;
+    Ok(())
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        <Role as ValueEnum>::from_str(s, true)
+    }
+}

@@ -1,0 +1,276 @@
+//! Start-up and shutdown: the one construction path for every role.
+
+use crate::config::{Role, ServeArgs};
+use anyhow::Context;
+use lapor_app::clock::Clock;
+use lapor_app::ports::{EventBus, EventConsumer, Outbox};
+use lapor_app::security::Tokens;
+use lapor_app::workers;
+use lapor_app::{App, AppConfig};
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// A running Lapor: its app, the addresses it listens on, and the tasks to
+/// stop on shutdown.
+pub struct Running {
+    pub app: App,
+    pub addrs: Vec<SocketAddr>,
+    http_cancel: CancellationToken,
+    worker_cancel: CancellationToken,
+    servers: JoinSet<std::io::Result<()>>,
+    workers: JoinSet<()>,
+    bus: Arc<lapor_store_sqlite::SqliteBus>,
+    _lock: File,
+}
+
+/// Takes the data directory's lock so two processes never run the embedded
+/// engine (or a rebuild) on the same files at once.
+pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    let path = dir.join("lapor.lock");
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(_) => anyhow::bail!("{} is in use by another lapor process", dir.display()),
+    }
+}
+
+/// Opens the stores (migrating them), builds the app once, starts the
+/// enabled roles and binds the listeners.
+pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    args.validate()?;
+    let lock = lock_data_dir(&args.data_dir)?;
+    let (stores, bus) = lapor_store_sqlite::open(&args.data_dir)
+        .await
+        .context("opening the data directory")?;
+    let config = AppConfig {
+        instance_id: args
+            .instance_id
+            .clone()
+            .unwrap_or_else(|| AppConfig::default().instance_id),
+        hash_cost: args.hash_cost(),
+        min_sla_seconds: args.min_sla_seconds,
+        sla_tick: args.sla_tick(),
+        ..AppConfig::default()
+    };
+    let tokens = Tokens::new(&args.jwt_secret()?, args.token_ttl_secs);
+    let app = App::new(
+        config,
+        stores.clone(),
+        bus.clone() as Arc<dyn EventBus>,
+        clock,
+        tokens,
+    )
+    .await?;
+    if args.demo {
+        let n = app
+            .ensure_demo_users()
+            .await
+            .map_err(|e| anyhow::anyhow!("creating demo accounts: {e}"))?;
+        if n > 0 {
+            tracing::info!(created = n, "demo accounts created (password: password)");
+        }
+    }
+
+    let worker_cancel = CancellationToken::new();
+    let mut workers = JoinSet::new();
+    let poll = app.config().poll_interval;
+    let batch = app.config().batch_size;
+    let dyn_bus: Arc<dyn EventBus> = bus.clone();
+    if args.runs(Role::Relay) {
+        let outboxes: [Arc<dyn Outbox>; 3] = [
+            stores.reporting.clone(),
+            stores.operations.clone(),
+            stores.workflow.clone(),
+        ];
+        for o in outboxes {
+            workers.spawn(workers::relay::run(
+                o,
+                dyn_bus.clone(),
+                app.signals().clone(),
+                poll,
+                batch as i64,
+                worker_cancel.clone(),
+            ));
+        }
+    }
+    let mut consumers: Vec<Arc<dyn EventConsumer>> = vec![];
+    if args.runs(Role::Projector) {
+        consumers.push(stores.read.clone());
+        consumers.push(stores.reporting.clone());
+    }
+    if args.runs(Role::Operations) {
+        consumers.push(stores.operations.clone());
+    }
+    if args.runs(Role::Workflow) {
+        consumers.push(stores.workflow.clone());
+        for _ in 0..args.sla_workers.max(1) {
+            workers.spawn(workers::sla::run(app.clone(), worker_cancel.clone()));
+        }
+    }
+    for c in consumers {
+        workers.spawn(workers::consumer::run(
+            c,
+            dyn_bus.clone(),
+            poll,
+            batch,
+            worker_cancel.clone(),
+        ));
+    }
+
+    let http_cancel = CancellationToken::new();
+    let mut servers = JoinSet::new();
+    let mut addrs = vec![];
+    if args.runs(Role::Api) {
+        let mut listen = vec![args.listen];
+        listen.extend(args.compat_addrs());
+        for addr in listen {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            addrs.push(listener.local_addr()?);
+            let router = lapor_http::router(app.clone());
+            let stop = http_cancel.clone();
+            servers.spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+            });
+        }
+        tracing::info!(?addrs, instance = %app.config().instance_id, "lapor is listening");
+    }
+    Ok(Running {
+        app,
+        addrs,
+        http_cancel,
+        worker_cancel,
+        servers,
+        workers,
+        bus,
+        _lock: lock,
+    })
+}
+
+impl Running {
+    /// The main API address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish (their writes are
+    /// committed before they answer), then stops the workers after their
+    /// current batch, and closes the databases.
+    pub async fn shutdown(mut self) {
+        self.http_cancel.cancel();
+        while let Some(r) = self.servers.join_next().await {
+            if let Ok(Err(e)) = r {
+                tracing::warn!(error = %e, "server stopped with an error");
+            }
+        }
+        self.worker_cancel.cancel();
+        while self.workers.join_next().await.is_some() {}
+        self.bus.close().await;
+        tracing::info!("lapor stopped");
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Rebuilds the read models from the event log: forgets the read store and
+/// replays every event into it. Needs the data directory to itself.
+pub async fn rebuild_projections(dir: &Path) -> anyhow::Result<usize> {
+    let _lock = lock_data_dir(dir)?;
+    let (stores, bus) = lapor_store_sqlite::open(dir).await?;
+    stores.read.reset().await?;
+    bus.reset_group(&stores.read.group()).await?;
+    let n = workers::consumer::drain(stores.read.as_ref(), bus.as_ref(), 1000).await?;
+    bus.close().await;
+    Ok(n)
+}
+
+/// Compares what the write side holds with what every consumer has built
+/// and how far each consumer group is behind. Returns true when in sync.
+pub async fn check_sync(dir: &Path) -> anyhow::Result<bool> {
+    let (stores, bus) = lapor_store_sqlite::open(dir).await?;
+    let written = stores.reporting.count_reports().await?;
+    let read = stores.read.count_reports().await?;
+    let cases = stores.operations.count_cases().await?;
+    let jobs = stores.workflow.count_jobs().await?;
+    let published = bus.published().await?;
+    let lag = bus.lag().await?;
+    println!("reports written:          {written}");
+    println!("reports in read model:    {read} (withdrawn reports are not listed)");
+    println!("cases in operations:      {cases}");
+    println!("SLA jobs in workflow:     {jobs}");
+    println!("events in the log:        {published}");
+    let mut pending_total = 0;
+    for g in &lag {
+        println!(
+            "consumer group {:<12} position {:>8}, pending {}",
+            g.group, g.position, g.pending
+        );
+        pending_total += g.pending;
+    }
+    let mut unrelayed = 0;
+    let outboxes: [&dyn Outbox; 3] = [
+        stores.reporting.as_ref(),
+        stores.operations.as_ref(),
+        stores.workflow.as_ref(),
+    ];
+    for o in outboxes {
+        let pos = o.relay_position().await?;
+        let rest = o.outbox_after(pos, i64::MAX).await?.len();
+        println!(
+            "outbox {:<10} relayed to {pos}, unrelayed {rest}",
+            o.source()
+        );
+        unrelayed += rest;
+    }
+    bus.close().await;
+    let in_sync = cases == written && jobs == written && pending_total == 0 && unrelayed == 0;
+    println!(
+        "{}",
+        if in_sync {
+            "IN SYNC"
+        } else {
+            "NOT IN SYNC (consumers may still be catching up)"
+        }
+    );
+    Ok(in_sync)
+}
