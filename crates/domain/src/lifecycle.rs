@@ -99,10 +99,8 @@ pub fn transition(
         return Err(TransitionError::NotAllowed { from, to });
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if let Some(r) = reason {
-        if r.chars().count() > 2000 {
-            return Err(TransitionError::ReasonTooLong);
-        }
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(TransitionError::ReasonTooLong);
     }
     if to == Rejected && reason.is_none() {
         return Err(TransitionError::ReasonRequired);
