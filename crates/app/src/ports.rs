@@ -44,15 +44,18 @@ pub struct OutboxEvent {
     pub event: EventEnvelope,
 }
 
-/// The outbox of one context: rows appended with each state change, read by
-/// the relay from its stored position.
+/// The outbox of one context: rows appended with each state change and
+/// marked once relayed. Marking rows (rather than keeping a position) stays
+/// correct on engines where a row with a lower sequence number can commit
+/// after one with a higher number (PostgreSQL sequences).
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Names the outbox (`reporting`, `operations`, `workflow`).
     fn source(&self) -> &'static str;
-    async fn outbox_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>>;
-    async fn relay_position(&self) -> StoreResult<i64>;
-    async fn set_relay_position(&self, seq: i64) -> StoreResult<()>;
+    /// Events not yet relayed, oldest first.
+    async fn unrelayed(&self, limit: i64) -> StoreResult<Vec<OutboxEvent>>;
+    async fn mark_relayed(&self, seqs: &[i64]) -> StoreResult<()>;
+    async fn unrelayed_count(&self) -> StoreResult<i64>;
 }
 
 /// A consumer applies events to its store. Applying is idempotent: events it

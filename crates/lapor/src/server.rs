@@ -254,12 +254,8 @@ pub async fn check_sync(dir: &Path) -> anyhow::Result<bool> {
         stores.workflow.as_ref(),
     ];
     for o in outboxes {
-        let pos = o.relay_position().await?;
-        let rest = o.outbox_after(pos, i64::MAX).await?.len();
-        println!(
-            "outbox {:<10} relayed to {pos}, unrelayed {rest}",
-            o.source()
-        );
+        let rest = o.unrelayed_count().await?;
+        println!("outbox {:<10} unrelayed {rest}", o.source());
         unrelayed += rest;
     }
     bus.close().await;

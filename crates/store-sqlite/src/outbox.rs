@@ -21,13 +21,13 @@ pub async fn append(conn: &mut SqliteConnection, event: &EventEnvelope) -> Store
     Ok(())
 }
 
-pub async fn after(db: &Db, after_seq: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
-    let rows = sqlx::query("SELECT seq, envelope FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(&db.reader)
-        .await
-        .store()?;
+pub async fn unrelayed(db: &Db, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
+    let rows =
+        sqlx::query("SELECT seq, envelope FROM outbox WHERE relayed = 0 ORDER BY seq LIMIT $1")
+            .bind(limit)
+            .fetch_all(&db.reader)
+            .await
+            .store()?;
     rows.into_iter()
         .map(|r| {
             let env: String = r.get(1);
@@ -40,21 +40,26 @@ pub async fn after(db: &Db, after_seq: i64, limit: i64) -> StoreResult<Vec<Outbo
         .collect()
 }
 
-pub async fn position(db: &Db) -> StoreResult<i64> {
-    sqlx::query_scalar("SELECT seq FROM relay_position WHERE id = 1")
+pub async fn mark_relayed(db: &Db, seqs: &[i64]) -> StoreResult<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let mut qb =
+        sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE outbox SET relayed = 1 WHERE seq IN (");
+    let mut sep = qb.separated(", ");
+    for s in seqs {
+        sep.push_bind(*s);
+    }
+    qb.push(")");
+    qb.build().execute(&db.writer).await.store()?;
+    Ok(())
+}
+
+pub async fn unrelayed_count(db: &Db) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE relayed = 0")
         .fetch_one(&db.reader)
         .await
         .store()
-}
-
-pub async fn set_position(db: &Db, seq: i64) -> StoreResult<()> {
-    // Never move backwards (two relays racing, or a stale one).
-    sqlx::query("UPDATE relay_position SET seq = max(seq, $1) WHERE id = 1")
-        .bind(seq)
-        .execute(&db.writer)
-        .await
-        .store()?;
-    Ok(())
 }
 
 /// Records that `event` is being applied; false if it already was (then the
@@ -78,18 +83,17 @@ macro_rules! impl_outbox {
             fn source(&self) -> &'static str {
                 $name
             }
-            async fn outbox_after(
+            async fn unrelayed(
                 &self,
-                after_seq: i64,
                 limit: i64,
             ) -> lapor_app::ports::StoreResult<Vec<lapor_app::ports::OutboxEvent>> {
-                crate::outbox::after(&self.db, after_seq, limit).await
+                crate::outbox::unrelayed(&self.db, limit).await
             }
-            async fn relay_position(&self) -> lapor_app::ports::StoreResult<i64> {
-                crate::outbox::position(&self.db).await
+            async fn mark_relayed(&self, seqs: &[i64]) -> lapor_app::ports::StoreResult<()> {
+                crate::outbox::mark_relayed(&self.db, seqs).await
             }
-            async fn set_relay_position(&self, seq: i64) -> lapor_app::ports::StoreResult<()> {
-                crate::outbox::set_position(&self.db, seq).await
+            async fn unrelayed_count(&self) -> lapor_app::ports::StoreResult<i64> {
+                crate::outbox::unrelayed_count(&self.db).await
             }
         }
     };

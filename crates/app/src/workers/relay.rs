@@ -1,7 +1,7 @@
-//! The outbox relay: reads a context's outbox after its stored position and
-//! publishes to the bus, then advances the position. A crash between the two
-//! republishes the same events, which the bus and consumers deduplicate by
-//! `event_id`, so nothing is lost and nothing is applied twice.
+//! The outbox relay: reads a context's unrelayed outbox rows, publishes them
+//! to the bus, then marks them relayed. A crash between the two republishes
+//! the same events, which the bus and consumers deduplicate by `event_id`,
+//! so nothing is lost and nothing is applied twice.
 
 use super::backoff;
 use crate::ports::{EventBus, Outbox};
@@ -57,13 +57,13 @@ pub async fn relay_once(
     bus: &dyn EventBus,
     batch: i64,
 ) -> anyhow::Result<usize> {
-    let pos = outbox.relay_position().await?;
-    let rows = outbox.outbox_after(pos, batch).await?;
-    let Some(last) = rows.last().map(|r| r.seq) else {
+    let rows = outbox.unrelayed(batch).await?;
+    if rows.is_empty() {
         return Ok(0);
-    };
+    }
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
     let events: Vec<_> = rows.into_iter().map(|r| r.event).collect();
     bus.publish(&events).await?;
-    outbox.set_relay_position(last).await?;
+    outbox.mark_relayed(&seqs).await?;
     Ok(events.len())
 }

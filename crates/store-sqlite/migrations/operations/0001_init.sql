@@ -43,20 +43,17 @@ CREATE TABLE answers (
 CREATE INDEX answers_report ON answers (report_id, created_at);
 
 -- The transactional outbox: appended in the same transaction as each state
--- change, read by the relay after its stored position.
+-- change, marked once the relay has published it.
 CREATE TABLE outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id   TEXT NOT NULL UNIQUE,
     event_type TEXT NOT NULL,
     report_id  TEXT NOT NULL,
     envelope   TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    relayed    INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE relay_position (
-    id  INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL
-);
-INSERT INTO relay_position (id, seq) VALUES (1, 0);
+CREATE INDEX outbox_unrelayed ON outbox (seq) WHERE relayed = 0;
 
 
 -- Events this store has applied, so redelivered events change nothing.
