@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod maintenance;
 pub mod ports;
 pub mod security;
 pub mod services;

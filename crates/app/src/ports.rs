@@ -56,6 +56,9 @@ pub trait Outbox: Send + Sync {
     async fn unrelayed(&self, limit: i64) -> StoreResult<Vec<OutboxEvent>>;
     async fn mark_relayed(&self, seqs: &[i64]) -> StoreResult<()>;
     async fn unrelayed_count(&self) -> StoreResult<i64>;
+    /// Every event after `after_seq`, relayed or not (outboxes are kept: they
+    /// are the durable log that read models are rebuilt from).
+    async fn replay(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>>;
 }
 
 /// A consumer applies events to its store. Applying is idempotent: events it

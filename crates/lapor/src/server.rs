@@ -217,9 +217,12 @@ async fn shutdown_signal() {
 pub async fn rebuild_projections(dir: &Path) -> anyhow::Result<usize> {
     let _lock = lock_data_dir(dir)?;
     let (stores, bus) = lapor_store_sqlite::open(dir).await?;
-    stores.read.reset().await?;
-    bus.reset_group(&stores.read.group()).await?;
-    let n = workers::consumer::drain(stores.read.as_ref(), bus.as_ref(), 1000).await?;
+    let outboxes: [&dyn Outbox; 3] = [
+        stores.reporting.as_ref(),
+        stores.operations.as_ref(),
+        stores.workflow.as_ref(),
+    ];
+    let n = lapor_app::maintenance::rebuild(stores.read.as_ref(), &outboxes, 1000).await?;
     bus.close().await;
     Ok(n)
 }

@@ -55,6 +55,25 @@ pub async fn mark_relayed(db: &Db, seqs: &[i64]) -> StoreResult<()> {
     Ok(())
 }
 
+pub async fn replay(db: &Db, after_seq: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
+    let rows = sqlx::query("SELECT seq, envelope FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&db.reader)
+        .await
+        .store()?;
+    rows.into_iter()
+        .map(|r| {
+            let env: String = r.get(1);
+            let event = serde_json::from_str(&env).map_err(|e| StoreError::Other(e.into()))?;
+            Ok(OutboxEvent {
+                seq: r.get(0),
+                event,
+            })
+        })
+        .collect()
+}
+
 pub async fn unrelayed_count(db: &Db) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT count(*) FROM outbox WHERE relayed = 0")
         .fetch_one(&db.reader)
@@ -94,6 +113,13 @@ macro_rules! impl_outbox {
             }
             async fn unrelayed_count(&self) -> lapor_app::ports::StoreResult<i64> {
                 crate::outbox::unrelayed_count(&self.db).await
+            }
+            async fn replay(
+                &self,
+                after_seq: i64,
+                limit: i64,
+            ) -> lapor_app::ports::StoreResult<Vec<lapor_app::ports::OutboxEvent>> {
+                crate::outbox::replay(&self.db, after_seq, limit).await
             }
         }
     };

@@ -458,7 +458,7 @@ impl ReadStore for SqliteRead {
             return Ok(None);
         };
         if with_timeline {
-            let rows = sqlx::query("SELECT kind, status, message, escalation_level, at FROM report_timeline WHERE report_id = $1 ORDER BY seq")
+            let rows = sqlx::query("SELECT kind, status, message, escalation_level, at FROM report_timeline WHERE report_id = $1 ORDER BY at, seq")
                 .bind(id.to_string())
                 .fetch_all(&self.db.reader)
                 .await
