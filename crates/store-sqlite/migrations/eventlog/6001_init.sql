@@ -1,4 +1,4 @@
--- 0001: the embedded event bus: one ordered, durable log of every event the
+-- 6001: the embedded event bus: one ordered, durable log of every event the
 -- relays published, and each consumer group's acknowledged position. It is
 -- also the log read models are rebuilt from.
 CREATE TABLE events (

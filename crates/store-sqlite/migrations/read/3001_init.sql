@@ -1,4 +1,4 @@
--- 0001: the reporting read side, built only by the projector from the
+-- 3001: the reporting read side, built only by the projector from the
 -- event log (and rebuilt from it): report views, their timelines and
 -- per-category statistics.
 CREATE TABLE report_views (

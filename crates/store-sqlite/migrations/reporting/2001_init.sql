@@ -1,4 +1,4 @@
--- 0001: the reporting write side: reports as citizens filed them, one vote
+-- 2001: the reporting write side: reports as citizens filed them, one vote
 -- per user per report, and the outbox of report events.
 CREATE TABLE reports (
     id         TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 0001: the operations context: one case per report, routed to one agency,
+-- 4001: the operations context: one case per report, routed to one agency,
 -- with its status history and the officers' answers.
 CREATE TABLE cases (
     report_id        TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 0001: the workflow context: an SLA job per report, SLA configuration,
+-- 5001: the workflow context: an SLA job per report, SLA configuration,
 -- escalations and the notifications delivered to users.
 CREATE TABLE sla_jobs (
     report_id          TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 0001: the identity context: agencies, categories (routing data the city
+-- 1001: the identity context: agencies, categories (routing data the city
 -- head manages) and user accounts with argon2id hashes.
 CREATE TABLE agencies (
     code TEXT PRIMARY KEY,
