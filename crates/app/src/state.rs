@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use crate::ports::*;
-use crate::security::{HashCost, Tokens};
+use crate::security::{HashCost, LoginCache, Tokens};
 use crate::signals::Signals;
 use lapor_domain::catalog::Catalog;
 use std::sync::{Arc, RwLock};
@@ -15,6 +15,8 @@ pub struct AppConfig {
     /// Unique per process; `/health` shows it so a client behind a load
     /// balancer sees which instance answered.
     pub instance_id: String,
+    /// The roles this process runs, as `/health` shows them.
+    pub roles: String,
     pub hash_cost: HashCost,
     /// The shortest SLA an operator may configure (10 s, as the seed).
     pub min_sla_seconds: i64,
@@ -23,17 +25,22 @@ pub struct AppConfig {
     /// Safety-net poll interval of relays and consumers.
     pub poll_interval: Duration,
     pub batch_size: usize,
+    /// How long a successful login may be reused without argon2id (0 turns
+    /// the cache off); see `security::LoginCache`.
+    pub login_cache_ttl: Duration,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
         Self {
             instance_id: format!("lapor-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            roles: "all".into(),
             hash_cost: HashCost::default(),
             min_sla_seconds: lapor_domain::sla::MIN_SECONDS,
             sla_tick: Duration::from_secs(1),
             poll_interval: Duration::from_millis(500),
             batch_size: 256,
+            login_cache_ttl: Duration::from_secs(600),
         }
     }
 }
@@ -56,6 +63,7 @@ struct Inner {
     tokens: Tokens,
     signals: Signals,
     catalog: RwLock<Arc<Catalog>>,
+    logins: LoginCache,
 }
 
 /// Cheap to clone; one per process.
@@ -71,7 +79,10 @@ impl App {
         tokens: Tokens,
     ) -> anyhow::Result<Self> {
         let catalog = stores.identity.catalog().await?;
+        let capacity = if config.login_cache_ttl.is_zero() { 0 } else { 100_000 };
+        let logins = LoginCache::new(config.login_cache_ttl, capacity);
         Ok(Self(Arc::new(Inner {
+            logins,
             config,
             stores,
             bus,
@@ -96,6 +107,9 @@ impl App {
     }
     pub fn tokens(&self) -> &Tokens {
         &self.0.tokens
+    }
+    pub fn logins(&self) -> &LoginCache {
+        &self.0.logins
     }
     pub fn signals(&self) -> &Signals {
         &self.0.signals

@@ -28,18 +28,46 @@ use tower_http::trace::TraceLayer;
 /// JSON bodies larger than this are refused with 413.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
-/// Every route of the API, with its layers, bound to `app`.
-pub fn router(app: App) -> Router {
+/// Which route groups a process serves (each scaled-out role serves its own;
+/// the embedded default serves them all). Health, readiness, login and the
+/// API documentation are served by every HTTP role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpRoles {
+    /// Report commands, accounts, administration.
+    pub command: bool,
+    /// Report listings and reads, statistics, categories.
+    pub query: bool,
+    /// Cases.
+    pub operations: bool,
+    /// SLA and notifications.
+    pub workflow: bool,
+}
+
+impl HttpRoles {
+    pub const ALL: Self = Self { command: true, query: true, operations: true, workflow: true };
+
+    pub fn any(&self) -> bool {
+        self.command || self.query || self.operations || self.workflow
+    }
+}
+
+/// The routes of `roles`, with their layers, bound to `app`.
+pub fn router(app: App, roles: HttpRoles) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(routes::health::router())
-        .merge(routes::auth::router())
-        .merge(routes::reports::router())
-        .merge(routes::cases::router())
-        .merge(routes::notifications::router())
-        .merge(routes::sla::router())
-        .merge(routes::admin::router())
-        .merge(openapi::router())
+    let mut r = Router::new().merge(routes::health::router()).merge(routes::auth::router()).merge(openapi::router());
+    if roles.command {
+        r = r.merge(routes::reports::command_router()).merge(routes::admin::router());
+    }
+    if roles.query {
+        r = r.merge(routes::reports::query_router());
+    }
+    if roles.operations {
+        r = r.merge(routes::cases::router());
+    }
+    if roles.workflow {
+        r = r.merge(routes::notifications::router()).merge(routes::sla::router());
+    }
+    r
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))

@@ -11,21 +11,27 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// What a `lapor serve` process runs. The embedded default runs them all.
+/// What a `lapor serve` process runs. The embedded default runs them all;
+/// scaled out, each role runs as many instances as needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 pub enum Role {
     /// Everything below, in one process.
     All,
-    /// The HTTP API (commands and queries).
-    Api,
-    /// The outbox relays (state changes -> event bus).
-    Relay,
+    /// Citizens' commands over HTTP: create, edit, withdraw, upvote (and
+    /// accounts and administration).
+    Command,
+    /// Read endpoints over HTTP: listings, single reports, statistics.
+    Query,
+    /// Officers' case endpoints over HTTP, and the consumer that turns new
+    /// reports into cases.
+    Operations,
+    /// SLA and notification endpoints over HTTP, the workflow consumer and
+    /// the SLA escalator.
+    Workflow,
     /// Read-model projections (and the reporting write side's status mirror).
     Projector,
-    /// The operations context's consumer (new reports become cases).
-    Operations,
-    /// The workflow context: SLA jobs, notifications, escalations.
-    Workflow,
+    /// The outbox relays (state changes -> event bus).
+    Relay,
 }
 
 #[derive(Clone, Args)]
@@ -48,8 +54,8 @@ pub struct ServeArgs {
     #[arg(long, env = "LAPOR_COMPAT_PORTS", default_value_t = false)]
     pub compat_ports: bool,
 
-    /// Roles to run, comma-separated: all, api, relay, projector,
-    /// operations, workflow.
+    /// Roles to run, comma-separated: all, command, query, operations,
+    /// workflow, projector, relay.
     #[arg(long, env = "LAPOR_ROLE", value_delimiter = ',', default_value = "all")]
     pub role: Vec<Role>,
 
@@ -81,6 +87,11 @@ pub struct ServeArgs {
     /// Argon2id passes for new password hashes.
     #[arg(long, env = "LAPOR_HASH_PASSES", default_value_t = 2)]
     pub hash_passes: u32,
+
+    /// How long a successful login may be repeated without recomputing
+    /// argon2id, in seconds (0 disables; wrong passwords are never cached).
+    #[arg(long, env = "LAPOR_LOGIN_CACHE_SECS", default_value_t = 600)]
+    pub login_cache_secs: u64,
 
     /// Name of this instance in /health (default: random).
     #[arg(long, env = "LAPOR_INSTANCE_ID")]
@@ -140,6 +151,26 @@ impl ServeArgs {
 
     pub fn runs(&self, role: Role) -> bool {
         self.role.contains(&Role::All) || self.role.contains(&role)
+    }
+
+    /// The HTTP route groups this process serves.
+    pub fn http_roles(&self) -> lapor_http::HttpRoles {
+        lapor_http::HttpRoles {
+            command: self.runs(Role::Command),
+            query: self.runs(Role::Query),
+            operations: self.runs(Role::Operations),
+            workflow: self.runs(Role::Workflow),
+        }
+    }
+
+    /// The roles as shown by `/health`.
+    pub fn roles_label(&self) -> String {
+        if self.role.contains(&Role::All) {
+            return "all".into();
+        }
+        let names: Vec<String> =
+            self.role.iter().filter_map(|r| r.to_possible_value().map(|v| v.get_name().to_owned())).collect();
+        names.join(",")
     }
 
     pub fn hash_cost(&self) -> HashCost {

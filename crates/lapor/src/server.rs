@@ -31,8 +31,14 @@ pub struct Running {
 /// Takes the data directory's lock so two processes never run the embedded
 /// engine (or a rebuild) on the same files at once.
 pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    // The databases hold personal data: only the owner may read them.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {} to its owner", dir.display()))?;
+    }
     let path = dir.join("lapor.lock");
     let f = File::options()
         .create(true)
@@ -61,6 +67,8 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         hash_cost: args.hash_cost(),
         min_sla_seconds: args.min_sla_seconds,
         sla_tick: args.sla_tick(),
+        roles: args.roles_label(),
+        login_cache_ttl: std::time::Duration::from_secs(args.login_cache_secs),
         ..AppConfig::default()
     };
     let tokens = Tokens::new(&args.jwt_secret()?, args.token_ttl_secs);
@@ -131,7 +139,8 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let http_cancel = CancellationToken::new();
     let mut servers = JoinSet::new();
     let mut addrs = vec![];
-    if args.runs(Role::Api) {
+    let http_roles = args.http_roles();
+    if http_roles.any() {
         let mut listen = vec![args.listen];
         listen.extend(args.compat_addrs());
         for addr in listen {
@@ -139,7 +148,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             addrs.push(listener.local_addr()?);
-            let router = lapor_http::router(app.clone());
+            let router = lapor_http::router(app.clone(), http_roles);
             let stop = http_cancel.clone();
             servers.spawn(async move {
                 axum::serve(listener, router)

@@ -124,7 +124,7 @@ async fn a_restart_keeps_everything_exactly_once_and_writes_keep_working() {
 async fn a_crash_between_write_and_projection_is_healed_on_restart() {
     // Only the API runs: writes commit with their events in the outbox, but
     // nothing relays or projects them, as if the process died right after.
-    let app = TestApp::spawn_with(|a| a.role = vec![Role::Api], false).await;
+    let app = TestApp::spawn_with(|a| a.role = vec![Role::Command, Role::Query], false).await;
     let c1 = app.login("citizen1").await;
     let mut ids = vec![];
     for i in 0..5 {
@@ -148,7 +148,7 @@ async fn a_crash_between_write_and_projection_is_healed_on_restart() {
 
     // Relayed but not consumed: the events sit in the log.
     let app = app
-        .restart_with(|a| a.role = vec![Role::Api, Role::Relay])
+        .restart_with(|a| a.role = vec![Role::Command, Role::Query, Role::Relay])
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (_, mine) = app.get("/reports/me", Some(&c1)).await;

@@ -128,20 +128,21 @@ impl App {
         if username.len() > 64 || password.len() > 1024 {
             return Err(bad());
         }
-        let user = self
-            .stores()
-            .identity
-            .user_by_username(&username.trim().to_ascii_lowercase())
-            .await?;
+        let username = username.trim().to_ascii_lowercase();
+        let user = self.stores().identity.user_by_username(&username).await?;
+        // A repeated successful login skips argon2id (see LoginCache).
+        if let Some(u) = &user {
+            if let Some(principal) = self.logins().get(&username, password, &u.password_hash) {
+                let token = self.tokens().issue(&principal)?;
+                return Ok(Session { token, principal });
+            }
+        }
         let password = password.to_owned();
         let cost = self.config().hash_cost;
         let checked = tokio::task::spawn_blocking(move || match user {
             Some(u) if verify_password(&password, &u.password_hash) => {
-                let tag = u
-                    .sealed_anon_key
-                    .as_deref()
-                    .and_then(|s| open_anon_key(&password, s).ok());
-                Some((u, tag))
+                let tag = u.sealed_anon_key.as_deref().and_then(|s| open_anon_key(&password, s).ok());
+                Some((u, tag, password))
             }
             Some(_) => None,
             None => {
@@ -151,14 +152,10 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-        let (user, owner_tag) = checked.ok_or_else(bad)?;
-        let principal = Principal {
-            user_id: user.id,
-            username: user.username,
-            role: user.role,
-            agency: user.agency,
-            owner_tag,
-        };
+        let (user, owner_tag, password) = checked.ok_or_else(bad)?;
+        let principal =
+            Principal { user_id: user.id, username: user.username.clone(), role: user.role, agency: user.agency, owner_tag };
+        self.logins().put(&username, &password, &user.password_hash, &principal);
         let token = self.tokens().issue(&principal)?;
         Ok(Session { token, principal })
     }

@@ -22,7 +22,7 @@ pub async fn get_health(State(app): State<App>) -> impl IntoResponse {
         "status": "healthy",
         "service": "lapor",
         "instance": app.config().instance_id,
-        "role": "all",
+        "role": app.config().roles,
         "cqrs": "enabled",
         "version": env!("CARGO_PKG_VERSION"),
     }))

@@ -7,7 +7,7 @@ use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser, ReportIdPath};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use lapor_app::App;
 use lapor_app::ports::{FeedSort, Paging};
@@ -19,16 +19,21 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-pub fn router() -> Router<App> {
+/// Citizens' commands (seed 2's command service).
+pub fn command_router() -> Router<App> {
     Router::new()
-        .route("/reports", post(post_report).get(list_reports))
+        .route("/reports", post(post_report))
+        .route("/reports/{id}", put(put_report).delete(delete_report))
+        .route("/reports/{id}/upvote", post(post_upvote))
+}
+
+/// Reads (seed 2's query service).
+pub fn query_router() -> Router<App> {
+    Router::new()
+        .route("/reports", get(list_reports))
         .route("/reports/me", get(list_my_reports))
         .route("/reports/public", get(list_public_reports))
-        .route(
-            "/reports/{id}",
-            get(get_report).put(put_report).delete(delete_report),
-        )
-        .route("/reports/{id}/upvote", post(post_upvote))
+        .route("/reports/{id}", get(get_report))
         .route("/statistics", get(get_statistics))
         .route("/categories", get(list_categories))
 }
