@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod failover;
 pub mod maintenance;
 pub mod ports;
 pub mod security;

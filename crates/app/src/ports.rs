@@ -229,7 +229,7 @@ pub struct ReportFilter {
 }
 
 #[async_trait]
-pub trait ReadStore: EventConsumer {
+pub trait ReadStore: Send + Sync {
     async fn list_reports(&self, filter: &ReportFilter) -> StoreResult<Listing<ReportView>>;
     async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>>;
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>>;

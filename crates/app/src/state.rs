@@ -50,7 +50,11 @@ impl Default for AppConfig {
 pub struct Stores {
     pub identity: Arc<dyn IdentityStore>,
     pub reporting: Arc<dyn ReportingStore>,
+    /// Where queries read (possibly several databases with failover).
     pub read: Arc<dyn ReadStore>,
+    /// Every read database the projector maintains, each its own consumer
+    /// group (seed 2's primary and replicas).
+    pub read_models: Vec<Arc<dyn EventConsumer>>,
     pub operations: Arc<dyn OperationsStore>,
     pub workflow: Arc<dyn WorkflowStore>,
 }

@@ -114,7 +114,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     }
     let mut consumers: Vec<Arc<dyn EventConsumer>> = vec![];
     if args.runs(Role::Projector) {
-        consumers.push(stores.read.clone());
+        consumers.extend(stores.read_models.iter().cloned());
         consumers.push(stores.reporting.clone());
     }
     if args.runs(Role::Operations) {
@@ -231,7 +231,10 @@ pub async fn rebuild_projections(dir: &Path) -> anyhow::Result<usize> {
         stores.operations.as_ref(),
         stores.workflow.as_ref(),
     ];
-    let n = lapor_app::maintenance::rebuild(stores.read.as_ref(), &outboxes, 1000).await?;
+    let mut n = 0;
+    for model in &stores.read_models {
+        n = lapor_app::maintenance::rebuild(model.as_ref(), &outboxes, 1000).await?;
+    }
     bus.close().await;
     Ok(n)
 }

@@ -57,10 +57,12 @@ pub async fn open(dir: &Path) -> anyhow::Result<(Stores, Arc<SqliteBus>)> {
         Db::open(&f5, db::Schema::Workflow),
         Db::open(&f6, db::Schema::EventLog),
     )?;
+    let read = Arc::new(SqliteRead::new(read, "projector:read"));
     let stores = Stores {
         identity: Arc::new(SqliteIdentity::new(identity)),
         reporting: Arc::new(SqliteReporting::new(reporting)),
-        read: Arc::new(SqliteRead::new(read, "projector:read")),
+        read: read.clone(),
+        read_models: vec![read],
         operations: Arc::new(SqliteOperations::new(operations)),
         workflow: Arc::new(SqliteWorkflow::new(workflow)),
     };

@@ -131,11 +131,9 @@ impl App {
         let username = username.trim().to_ascii_lowercase();
         let user = self.stores().identity.user_by_username(&username).await?;
         // A repeated successful login skips argon2id (see LoginCache).
-        if let Some(u) = &user {
-            if let Some(principal) = self.logins().get(&username, password, &u.password_hash) {
-                let token = self.tokens().issue(&principal)?;
-                return Ok(Session { token, principal });
-            }
+        if let Some(principal) = user.as_ref().and_then(|u| self.logins().get(&username, password, &u.password_hash)) {
+            let token = self.tokens().issue(&principal)?;
+            return Ok(Session { token, principal });
         }
         let password = password.to_owned();
         let cost = self.config().hash_cost;
