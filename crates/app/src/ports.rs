@@ -233,7 +233,8 @@ pub trait ReadStore: Send + Sync {
     async fn list_reports(&self, filter: &ReportFilter) -> StoreResult<Listing<ReportView>>;
     async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>>;
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>>;
-    /// Live (not withdrawn) reports, for sync checks.
+    /// Every projected report, withdrawn ones included (sync checks compare
+    /// it with the write side).
     async fn count_reports(&self) -> StoreResult<i64>;
 }
 

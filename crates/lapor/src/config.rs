@@ -34,11 +34,95 @@ pub enum Role {
     Relay,
 }
 
+/// Where the data lives: the embedded default (SQLite files and the event
+/// log in the data directory) or PostgreSQL and Redis Streams.
 #[derive(Clone, Args)]
-pub struct ServeArgs {
-    /// Directory for the SQLite databases and generated secrets.
+pub struct EngineArgs {
+    /// Directory for the SQLite databases (embedded default) and generated
+    /// secrets.
     #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL for every context (postgres://user@host/db); without it
+    /// the stores are SQLite files in the data directory.
+    #[arg(long, env = "LAPOR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL URL of the identity context (default: --database-url).
+    #[arg(long, env = "LAPOR_IDENTITY_DATABASE_URL", hide_env_values = true)]
+    pub identity_database_url: Option<String>,
+
+    /// PostgreSQL URL of the reporting write side (default: --database-url).
+    #[arg(long, env = "LAPOR_REPORTING_DATABASE_URL", hide_env_values = true)]
+    pub reporting_database_url: Option<String>,
+
+    /// PostgreSQL URLs of the read databases, comma-separated, primary first
+    /// (default: --database-url). The projector maintains each; queries fail
+    /// over between them.
+    #[arg(long, env = "LAPOR_READ_DATABASE_URLS", value_delimiter = ',', hide_env_values = true)]
+    pub read_database_urls: Vec<String>,
+
+    /// PostgreSQL URL of the operations context (default: --database-url).
+    #[arg(long, env = "LAPOR_OPERATIONS_DATABASE_URL", hide_env_values = true)]
+    pub operations_database_url: Option<String>,
+
+    /// PostgreSQL URL of the workflow context (default: --database-url).
+    #[arg(long, env = "LAPOR_WORKFLOW_DATABASE_URL", hide_env_values = true)]
+    pub workflow_database_url: Option<String>,
+
+    /// Connections per PostgreSQL database.
+    #[arg(long, env = "LAPOR_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+
+    /// Prepared statements cached per PostgreSQL connection; 0 for PgBouncer
+    /// in transaction pooling mode.
+    #[arg(long, env = "LAPOR_DB_STATEMENT_CACHE", default_value_t = 100)]
+    pub db_statement_cache: usize,
+
+    /// Do not run PostgreSQL migrations at start (run `lapor migrate` against
+    /// PostgreSQL directly instead, e.g. behind PgBouncer).
+    #[arg(long, env = "LAPOR_SKIP_MIGRATIONS", default_value_t = false)]
+    pub skip_migrations: bool,
+
+    /// Redis Streams as the event bus (redis://host:6379); without it the bus
+    /// is the event log in the data directory (one process only).
+    #[arg(long, env = "LAPOR_BUS_URL", hide_env_values = true)]
+    pub bus_url: Option<String>,
+
+    /// Prefix of every Redis key (several deployments can share one Redis).
+    #[arg(long, env = "LAPOR_BUS_PREFIX", default_value = "lapor")]
+    pub bus_prefix: String,
+
+    /// Redis: entries pending this long with a consumer are taken over by a
+    /// live one (that consumer is presumed dead), in milliseconds.
+    #[arg(long, env = "LAPOR_BUS_CLAIM_AFTER_MS", default_value_t = 30_000)]
+    pub bus_claim_after_ms: u64,
+}
+
+impl fmt::Debug for EngineArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = |u: &Option<String>| u.as_ref().map(|_| "<set>");
+        f.debug_struct("EngineArgs")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &r(&self.database_url))
+            .field("read_database_urls", &self.read_database_urls.len())
+            .field("bus_url", &r(&self.bus_url))
+            .field("bus_prefix", &self.bus_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineArgs {
+    /// Defaults for a data directory (embedded engine).
+    pub fn for_dir(dir: &Path) -> Self {
+        ServeArgs::for_dir(dir).engine
+    }
+}
+
+#[derive(Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// Address the API listens on.
     #[arg(long, env = "LAPOR_LISTEN", default_value = "0.0.0.0:8080")]
@@ -101,7 +185,7 @@ pub struct ServeArgs {
 impl fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServeArgs")
-            .field("data_dir", &self.data_dir)
+            .field("engine", &self.engine)
             .field("listen", &self.listen)
             .field("demo", &self.demo)
             .field("compat_ports", &self.compat_ports)
@@ -128,7 +212,7 @@ impl ServeArgs {
             a: ServeArgs,
         }
         let mut a = P::parse_from(["lapor"]).a;
-        a.data_dir = dir.to_owned();
+        a.engine.data_dir = dir.to_owned();
         a
     }
 
@@ -190,7 +274,7 @@ impl ServeArgs {
         if let Some(hex) = &self.jwt_secret {
             return JwtSecret::from_hex(hex).context("LAPOR_JWT_SECRET");
         }
-        let dir = self.data_dir.join("secrets");
+        let dir = self.engine.data_dir.join("secrets");
         let path = dir.join("jwt.key");
         if path.exists() {
             let text = std::fs::read_to_string(&path)

@@ -6,4 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod engine;
+pub mod seed;
 pub mod server;

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use lapor::config::ServeArgs;
+use lapor::config::{EngineArgs, ServeArgs};
 use lapor_app::clock::SystemClock;
 use lapor_domain::access::Role;
 use std::path::PathBuf;
@@ -34,18 +34,44 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Rebuild the read models from the event log (stop the server first).
+    /// Rebuild every read model from the retained outboxes (stop the
+    /// projectors first).
     RebuildProjections {
-        #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
         /// Confirms that the read models may be wiped and rebuilt.
         #[arg(long)]
         yes: bool,
     },
-    /// Compare the write side, the event log and the read side, and report lag.
+    /// Compare the write side with every read store and consumer position;
+    /// exits 1 when they differ.
     CheckSync {
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Run the PostgreSQL migrations (needed once before instances start
+    /// with --skip-migrations, e.g. behind PgBouncer).
+    Migrate {
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Fill a data directory with realistic reports (for growth tests and
+    /// benchmarks; stop the server first). Also creates the demo accounts.
+    SeedData {
         #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
+        /// How many reports to create.
+        #[arg(long)]
+        reports: u64,
+        /// Extra citizen accounts (warga0001.., password "password").
+        #[arg(long, default_value_t = 50)]
+        users: usize,
+        /// Commands in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Mean upvotes per PUBLIC report.
+        #[arg(long, default_value_t = 1.0)]
+        votes: f64,
     },
 }
 
@@ -65,8 +91,8 @@ enum UserCommand {
         /// command line on shared machines).
         #[arg(long, env = "LAPOR_USER_PASSWORD", hide_env_values = true)]
         password: String,
-        #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
 }
 
@@ -101,10 +127,11 @@ async fn main() -> anyhow::Result<()> {
                     role,
                     agency,
                     password,
-                    data_dir,
+                    engine,
                 },
         } => {
-            let mut args = ServeArgs::for_dir(&data_dir);
+            let mut args = ServeArgs::for_dir(&engine.data_dir);
+            args.engine = engine;
             args.role = vec![];
             let running = lapor::server::start(args, Arc::new(SystemClock)).await?;
             let res = running
@@ -120,20 +147,35 @@ async fn main() -> anyhow::Result<()> {
             let user = res.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created {} {} ({})", user.role, user.username, user.id);
         }
-        Command::RebuildProjections { data_dir, yes } => {
+        Command::RebuildProjections { engine, yes } => {
             if !yes {
-                anyhow::bail!(
-                    "this wipes and rebuilds the read models in {}; run again with --yes",
-                    data_dir.display()
-                );
+                anyhow::bail!("this wipes and rebuilds every read model; run again with --yes");
             }
-            let n = lapor::server::rebuild_projections(&data_dir)
-                .await
-                .context("rebuilding projections")?;
+            let n = lapor::server::rebuild_projections(&engine).await.context("rebuilding projections")?;
             println!("rebuilt the read models from {n} events");
         }
-        Command::CheckSync { data_dir } => {
-            let ok = lapor::server::check_sync(&data_dir).await?;
+        Command::Migrate { engine } => {
+            lapor::server::migrate(&engine).await.context("migrating")?;
+            println!("migrated");
+        }
+        Command::SeedData {
+            data_dir,
+            reports,
+            users,
+            concurrency,
+            votes,
+        } => {
+            lapor::seed::seed(lapor::seed::SeedOpts {
+                data_dir,
+                reports,
+                users,
+                concurrency,
+                votes_per_report: votes,
+            })
+            .await?;
+        }
+        Command::CheckSync { engine } => {
+            let ok = lapor::server::check_sync(&engine).await?;
             if !ok {
                 std::process::exit(1);
             }

@@ -1,9 +1,10 @@
 //! Start-up and shutdown: the one construction path for every role.
 
-use crate::config::{Role, ServeArgs};
+use crate::config::{EngineArgs, Role, ServeArgs};
+use crate::engine::Engine;
 use anyhow::Context;
 use lapor_app::clock::Clock;
-use lapor_app::ports::{EventBus, EventConsumer, Outbox};
+use lapor_app::ports::{EventConsumer, Outbox};
 use lapor_app::security::Tokens;
 use lapor_app::workers;
 use lapor_app::{App, AppConfig};
@@ -11,6 +12,7 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +26,7 @@ pub struct Running {
     worker_cancel: CancellationToken,
     servers: JoinSet<std::io::Result<()>>,
     workers: JoinSet<()>,
-    bus: Arc<lapor_store_sqlite::SqliteBus>,
+    engine: Arc<Engine>,
     _lock: File,
 }
 
@@ -40,51 +42,35 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
             .with_context(|| format!("restricting {} to its owner", dir.display()))?;
     }
     let path = dir.join("lapor.lock");
-    let f = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)?;
+    let f = File::options().create(true).truncate(false).write(true).open(&path)?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(_) => anyhow::bail!("{} is in use by another lapor process", dir.display()),
     }
 }
 
-/// Opens the stores (migrating them), builds the app once, starts the
+/// Opens the engines (migrating them), builds the app once, starts the
 /// enabled roles and binds the listeners.
 pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     args.validate()?;
-    let lock = lock_data_dir(&args.data_dir)?;
-    let (stores, bus) = lapor_store_sqlite::open(&args.data_dir)
-        .await
-        .context("opening the data directory")?;
+    let lock = lock_data_dir(&args.engine.data_dir)?;
+    let instance_id = args.instance_id.clone().unwrap_or_else(|| AppConfig::default().instance_id);
+    let engine = Arc::new(Engine::open(&args.engine, &instance_id).await?);
+    let stores = engine.stores.clone();
+    let bus = engine.bus.clone();
     let config = AppConfig {
-        instance_id: args
-            .instance_id
-            .clone()
-            .unwrap_or_else(|| AppConfig::default().instance_id),
+        instance_id,
         hash_cost: args.hash_cost(),
         min_sla_seconds: args.min_sla_seconds,
         sla_tick: args.sla_tick(),
         roles: args.roles_label(),
-        login_cache_ttl: std::time::Duration::from_secs(args.login_cache_secs),
+        login_cache_ttl: Duration::from_secs(args.login_cache_secs),
         ..AppConfig::default()
     };
     let tokens = Tokens::new(&args.jwt_secret()?, args.token_ttl_secs);
-    let app = App::new(
-        config,
-        stores.clone(),
-        bus.clone() as Arc<dyn EventBus>,
-        clock,
-        tokens,
-    )
-    .await?;
+    let app = App::new(config, stores.clone(), bus.clone(), clock, tokens).await?;
     if args.demo {
-        let n = app
-            .ensure_demo_users()
-            .await
-            .map_err(|e| anyhow::anyhow!("creating demo accounts: {e}"))?;
+        let n = app.ensure_demo_users().await.map_err(|e| anyhow::anyhow!("creating demo accounts: {e}"))?;
         if n > 0 {
             tracing::info!(created = n, "demo accounts created (password: password)");
         }
@@ -94,22 +80,13 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let mut workers = JoinSet::new();
     let poll = app.config().poll_interval;
     let batch = app.config().batch_size;
-    let dyn_bus: Arc<dyn EventBus> = bus.clone();
     if args.runs(Role::Relay) {
-        let outboxes: [Arc<dyn Outbox>; 3] = [
-            stores.reporting.clone(),
-            stores.operations.clone(),
-            stores.workflow.clone(),
-        ];
+        let outboxes: [Arc<dyn Outbox>; 3] = [stores.reporting.clone(), stores.operations.clone(), stores.workflow.clone()];
         for o in outboxes {
-            workers.spawn(workers::relay::run(
-                o,
-                dyn_bus.clone(),
-                app.signals().clone(),
-                poll,
-                batch as i64,
-                worker_cancel.clone(),
-            ));
+            workers.spawn(workers::relay::run(o, bus.clone(), app.signals().clone(), poll, batch as i64, worker_cancel.clone()));
+        }
+        if let Some(redis) = engine.redis() {
+            workers.spawn(trim_stream(redis, worker_cancel.clone()));
         }
     }
     let mut consumers: Vec<Arc<dyn EventConsumer>> = vec![];
@@ -127,13 +104,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         }
     }
     for c in consumers {
-        workers.spawn(workers::consumer::run(
-            c,
-            dyn_bus.clone(),
-            poll,
-            batch,
-            worker_cancel.clone(),
-        ));
+        workers.spawn(workers::consumer::run(c, bus.clone(), poll, batch, worker_cancel.clone()));
     }
 
     let http_cancel = CancellationToken::new();
@@ -144,30 +115,32 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         let mut listen = vec![args.listen];
         listen.extend(args.compat_addrs());
         for addr in listen {
-            let listener = TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding {addr}"))?;
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
             addrs.push(listener.local_addr()?);
             let router = lapor_http::router(app.clone(), http_roles);
             let stop = http_cancel.clone();
             servers.spawn(async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async move { stop.cancelled().await })
-                    .await
+                axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
             });
         }
-        tracing::info!(?addrs, instance = %app.config().instance_id, "lapor is listening");
     }
-    Ok(Running {
-        app,
-        addrs,
-        http_cancel,
-        worker_cancel,
-        servers,
-        workers,
-        bus,
-        _lock: lock,
-    })
+    tracing::info!(?addrs, instance = %app.config().instance_id, roles = %app.config().roles,
+        engine = engine.describe(), "lapor is running");
+    Ok(Running { app, addrs, http_cancel, worker_cancel, servers, workers, engine, _lock: lock })
+}
+
+/// Keeps the Redis stream short: removes entries every group has
+/// acknowledged (never one still pending).
+async fn trim_stream(bus: Arc<lapor_bus_redis::RedisBus>, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+        if let Err(e) = bus.trim().await {
+            tracing::warn!(error = %e, "trimming the event stream failed");
+        }
+    }
 }
 
 impl Running {
@@ -188,7 +161,7 @@ impl Running {
         }
         self.worker_cancel.cancel();
         while self.workers.join_next().await.is_some() {}
-        self.bus.close().await;
+        self.engine.close().await;
         tracing::info!("lapor stopped");
     }
 
@@ -221,67 +194,62 @@ async fn shutdown_signal() {
     }
 }
 
-/// Rebuilds the read models from the event log: forgets the read store and
-/// replays every event into it. Needs the data directory to itself.
-pub async fn rebuild_projections(dir: &Path) -> anyhow::Result<usize> {
-    let _lock = lock_data_dir(dir)?;
-    let (stores, bus) = lapor_store_sqlite::open(dir).await?;
-    let outboxes: [&dyn Outbox; 3] = [
-        stores.reporting.as_ref(),
-        stores.operations.as_ref(),
-        stores.workflow.as_ref(),
-    ];
+fn outboxes(stores: &lapor_app::Stores) -> [&dyn Outbox; 3] {
+    [stores.reporting.as_ref(), stores.operations.as_ref(), stores.workflow.as_ref()]
+}
+
+/// Rebuilds every read model from the outboxes (which keep every event).
+/// Stop the projectors first.
+pub async fn rebuild_projections(args: &EngineArgs) -> anyhow::Result<usize> {
+    let _lock = lock_data_dir(&args.data_dir)?;
+    let engine = Engine::open(args, "rebuild").await?;
     let mut n = 0;
-    for model in &stores.read_models {
-        n = lapor_app::maintenance::rebuild(model.as_ref(), &outboxes, 1000).await?;
+    for model in &engine.stores.read_models {
+        n = lapor_app::maintenance::rebuild(model.as_ref(), &outboxes(&engine.stores), 1000).await?;
     }
-    bus.close().await;
+    engine.close().await;
     Ok(n)
+}
+
+/// Runs the migrations of every configured PostgreSQL database.
+pub async fn migrate(args: &EngineArgs) -> anyhow::Result<()> {
+    let mut args = args.clone();
+    args.skip_migrations = false;
+    let engine = Engine::open(&args, "migrate").await?;
+    engine.close().await;
+    Ok(())
 }
 
 /// Compares what the write side holds with what every consumer has built
 /// and how far each consumer group is behind. Returns true when in sync.
-pub async fn check_sync(dir: &Path) -> anyhow::Result<bool> {
-    let (stores, bus) = lapor_store_sqlite::open(dir).await?;
+pub async fn check_sync(args: &EngineArgs) -> anyhow::Result<bool> {
+    let engine = Engine::open(args, "check-sync").await?;
+    let stores = &engine.stores;
     let written = stores.reporting.count_reports().await?;
-    let read = stores.read.count_reports().await?;
     let cases = stores.operations.count_cases().await?;
     let jobs = stores.workflow.count_jobs().await?;
-    let published = bus.published().await?;
-    let lag = bus.lag().await?;
+    println!("engine:                   {}", engine.describe());
     println!("reports written:          {written}");
-    println!("reports in read model:    {read} (withdrawn reports are not listed)");
     println!("cases in operations:      {cases}");
     println!("SLA jobs in workflow:     {jobs}");
-    println!("events in the log:        {published}");
-    let mut pending_total = 0;
-    for g in &lag {
-        println!(
-            "consumer group {:<12} position {:>8}, pending {}",
-            g.group, g.position, g.pending
-        );
-        pending_total += g.pending;
+    let mut in_sync = cases == written && jobs == written;
+    // Each read database is checked on its own (a replica may lag alone).
+    for (group, read) in &engine.reads {
+        let count = read.count_reports().await?;
+        println!("read model {group:<22} {count} reports");
+        in_sync &= count == written;
     }
-    let mut unrelayed = 0;
-    let outboxes: [&dyn Outbox; 3] = [
-        stores.reporting.as_ref(),
-        stores.operations.as_ref(),
-        stores.workflow.as_ref(),
-    ];
-    for o in outboxes {
+    println!("events published:         {}", engine.bus.published().await?);
+    for g in engine.bus.lag().await? {
+        println!("consumer group {:<20} position {:>12}, pending {}", g.group, g.position, g.pending);
+        in_sync &= g.pending == 0;
+    }
+    for o in outboxes(stores) {
         let rest = o.unrelayed_count().await?;
-        println!("outbox {:<10} unrelayed {rest}", o.source());
-        unrelayed += rest;
+        println!("outbox {:<12} unrelayed {rest}", o.source());
+        in_sync &= rest == 0;
     }
-    bus.close().await;
-    let in_sync = cases == written && jobs == written && pending_total == 0 && unrelayed == 0;
-    println!(
-        "{}",
-        if in_sync {
-            "IN SYNC"
-        } else {
-            "NOT IN SYNC (consumers may still be catching up)"
-        }
-    );
+    engine.close().await;
+    println!("{}", if in_sync { "IN SYNC" } else { "NOT IN SYNC (consumers may still be catching up)" });
     Ok(in_sync)
 }

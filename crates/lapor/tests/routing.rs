@@ -344,3 +344,75 @@ async fn the_inbox_is_for_staff_only_and_unknown_cases_are_404() {
     let (_, v) = app.get(&format!("/cases/{id}"), Some(&officer)).await;
     assert_eq!(v["data"]["status"], "RECEIVED");
 }
+
+#[tokio::test]
+async fn a_case_being_worked_cannot_be_rerouted_or_withdrawn_by_its_reporter() {
+    let app = TestApp::spawn().await;
+    let citizen = app.login("citizen1").await;
+    let officer1 = app.login("officer1").await;
+    let officer2 = app.login("officer2").await;
+
+    // Straight after the officer acts, before the reporting side has heard
+    // of it through the event flow (this raced in 18 of 20 tries before
+    // the reporting commands consulted the case status).
+    let mut moved = Vec::new();
+    let mut resolved = Vec::new();
+    for i in 0..10 {
+        let id = app
+            .create_report(
+                &citizen,
+                &format!("Jembatan retak {i}"),
+                "PRIVATE",
+                "infrastruktur",
+            )
+            .await;
+        app.wait_listed("/cases/inbox", Some(&officer1), &id).await;
+        let (s, _) = app
+            .patch(
+                &format!("/cases/{id}/status"),
+                Some(&officer1),
+                json!({"status": "IN_PROGRESS"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, v) = app
+            .put(
+                &format!("/reports/{id}"),
+                Some(&citizen),
+                json!({"category": "kesehatan"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "re-routed a case in progress: {v}");
+        if i % 2 == 0 {
+            let (s, _) = app
+                .patch(
+                    &format!("/cases/{id}/status"),
+                    Some(&officer1),
+                    json!({"status": "RESOLVED"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            let (s, v) = app.delete(&format!("/reports/{id}"), Some(&citizen)).await;
+            assert_eq!(s, StatusCode::CONFLICT, "withdrew a resolved report: {v}");
+            resolved.push(id.clone());
+        }
+        moved.push(id);
+    }
+    app.settle().await;
+    let (_, health) = app.get("/cases/inbox?limit=100", Some(&officer2)).await;
+    assert_eq!(health["data"].as_array().unwrap().len(), 0, "{health}");
+    for id in &moved {
+        let (s, c) = app.get(&format!("/cases/{id}"), Some(&officer1)).await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert_eq!(c["data"]["owner_agency"], "AGENCY_INFRA");
+        assert_eq!(c["data"]["category"], "infrastruktur");
+        let (_, r) = app.get(&format!("/reports/{id}"), Some(&citizen)).await;
+        assert_eq!(r["data"]["category"], "infrastruktur");
+        let want = if resolved.contains(id) {
+            "RESOLVED"
+        } else {
+            "IN_PROGRESS"
+        };
+        assert_eq!(r["data"]["status"], want);
+    }
+}

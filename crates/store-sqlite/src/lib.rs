@@ -37,26 +37,40 @@ use lapor_app::Stores;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Opens (creating and migrating as needed) every store in `dir`.
-pub async fn open(dir: &Path) -> anyhow::Result<(Stores, Arc<SqliteBus>)> {
+/// The opened stores of a data directory.
+pub struct SqliteStores {
+    pub stores: Stores,
+    dbs: Vec<Db>,
+}
+
+impl SqliteStores {
+    /// Closes every pool, checkpointing the write-ahead logs.
+    pub async fn close(&self) {
+        for db in &self.dbs {
+            db.close().await;
+        }
+    }
+}
+
+/// Opens (creating and migrating as needed) every context's store in `dir`.
+pub async fn open_stores(dir: &Path) -> anyhow::Result<SqliteStores> {
     std::fs::create_dir_all(dir)?;
     let file = |name: &str| dir.join(name);
-    let (f1, f2, f3, f4, f5, f6) = (
+    let (f1, f2, f3, f4, f5) = (
         file("identity.db"),
         file("reporting.db"),
         file("reporting_read.db"),
         file("operations.db"),
         file("workflow.db"),
-        file("eventlog.db"),
     );
-    let (identity, reporting, read, operations, workflow, eventlog) = tokio::try_join!(
+    let (identity, reporting, read, operations, workflow) = tokio::try_join!(
         Db::open(&f1, db::Schema::Identity),
         Db::open(&f2, db::Schema::Reporting),
         Db::open(&f3, db::Schema::Read),
         Db::open(&f4, db::Schema::Operations),
         Db::open(&f5, db::Schema::Workflow),
-        Db::open(&f6, db::Schema::EventLog),
     )?;
+    let dbs = vec![identity.clone(), reporting.clone(), read.clone(), operations.clone(), workflow.clone()];
     let read = Arc::new(SqliteRead::new(read, "projector:read"));
     let stores = Stores {
         identity: Arc::new(SqliteIdentity::new(identity)),
@@ -66,6 +80,12 @@ pub async fn open(dir: &Path) -> anyhow::Result<(Stores, Arc<SqliteBus>)> {
         operations: Arc::new(SqliteOperations::new(operations)),
         workflow: Arc::new(SqliteWorkflow::new(workflow)),
     };
-    let bus = Arc::new(SqliteBus::new(eventlog).await?);
-    Ok((stores, bus))
+    Ok(SqliteStores { stores, dbs })
+}
+
+/// Opens the embedded event bus (`eventlog.db`) in `dir`.
+pub async fn open_bus(dir: &Path) -> anyhow::Result<Arc<SqliteBus>> {
+    std::fs::create_dir_all(dir)?;
+    let db = Db::open(&dir.join("eventlog.db"), db::Schema::EventLog).await?;
+    Ok(Arc::new(SqliteBus::new(db).await?))
 }

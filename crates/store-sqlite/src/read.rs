@@ -504,7 +504,7 @@ impl ReadStore for SqliteRead {
     }
 
     async fn count_reports(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM report_views WHERE withdrawn = 0")
+        sqlx::query_scalar("SELECT count(*) FROM report_views")
             .fetch_one(&self.db.reader)
             .await
             .store()

@@ -31,11 +31,22 @@ impl App {
     }
 
     async fn write_model(&self, id: ReportId) -> Result<Report, AppError> {
-        self.stores()
+        let mut report = self
+            .stores()
             .reporting
             .report(id)
             .await?
-            .ok_or_else(|| AppError::not_found("report not found"))
+            .ok_or_else(|| AppError::not_found("report not found"))?;
+        // Operations decides the status; the reporting side learns of a
+        // change only through the event flow. Without this, an edit made
+        // just after an officer took the case was accepted (and a category
+        // change moved a case in progress to another agency).
+        if let Some(case) = self.stores().operations.case_state(id).await?
+            && case.status != Status::Received
+        {
+            report.status = case.status;
+        }
+        Ok(report)
     }
 
     /// Only the owner edits; others learn nothing about the report beyond

@@ -60,6 +60,10 @@ pub async fn list_sla_status(
     if page < 1 || per_page < 1 {
         return Err(ApiError::bad_request("page and per_page must be 1 or more"));
     }
+    // As for /reports: a huge page would overflow the offset (a 500).
+    if page > 1_000_000 {
+        return Err(ApiError::bad_request("page is too large"));
+    }
     let per_page = per_page.min(super::MAX_PER_PAGE);
     let l = app
         .sla_status(

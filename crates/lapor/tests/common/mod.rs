@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+pub mod engine;
+
+pub use engine::TestEngine;
+
 use lapor::config::ServeArgs;
 use lapor::server::{Running, start};
 use lapor_app::clock::{Clock, ManualClock, SystemClock};
@@ -20,6 +24,7 @@ pub struct TestApp {
     pub running: Option<Running>,
     pub dir: Arc<TempDir>,
     pub clock: Option<Arc<ManualClock>>,
+    pub engine: Arc<TestEngine>,
     tweak: Arc<dyn Fn(&mut ServeArgs) + Send + Sync>,
 }
 
@@ -53,15 +58,18 @@ impl TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let clock =
             manual_clock.then(|| Arc::new(ManualClock::new(time::OffsetDateTime::now_utc())));
-        Self::boot(dir, clock, Arc::new(tweak)).await
+        let engine = Arc::new(TestEngine::new().await);
+        Self::boot(dir, clock, engine, Arc::new(tweak)).await
     }
 
     async fn boot(
         dir: Arc<TempDir>,
         clock: Option<Arc<ManualClock>>,
+        engine: Arc<TestEngine>,
         tweak: Arc<dyn Fn(&mut ServeArgs) + Send + Sync>,
     ) -> Self {
         let mut args = test_args(dir.path());
+        engine.apply(&mut args.engine);
         tweak(&mut args);
         let c: Arc<dyn Clock> = match &clock {
             Some(m) => m.clone(),
@@ -75,6 +83,7 @@ impl TestApp {
             running: Some(running),
             dir,
             clock,
+            engine,
             tweak,
         }
     }
@@ -83,11 +92,18 @@ impl TestApp {
         self.dir.path().to_owned()
     }
 
+    /// The engine settings this test's servers use (for CLI functions).
+    pub fn engine_args(&self) -> lapor::config::EngineArgs {
+        let mut e = lapor::config::EngineArgs::for_dir(self.dir.path());
+        self.engine.apply(&mut e);
+        e
+    }
+
     /// Stops the server gracefully and starts a new one on the same data
     /// directory (and clock).
     pub async fn restart(mut self) -> Self {
         self.stop().await;
-        Self::boot(self.dir.clone(), self.clock.clone(), self.tweak.clone()).await
+        Self::boot(self.dir.clone(), self.clock.clone(), self.engine.clone(), self.tweak.clone()).await
     }
 
     /// Restarts with different settings on the same data directory.
@@ -96,7 +112,7 @@ impl TestApp {
         tweak: impl Fn(&mut ServeArgs) + Send + Sync + 'static,
     ) -> Self {
         self.stop().await;
-        Self::boot(self.dir.clone(), self.clock.clone(), Arc::new(tweak)).await
+        Self::boot(self.dir.clone(), self.clock.clone(), self.engine.clone(), Arc::new(tweak)).await
     }
 
     pub async fn stop(&mut self) {
