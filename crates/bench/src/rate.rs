@@ -172,6 +172,11 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
     if setup.error_count() > 0 {
         bail!("setup requests failed against {}", t.base.url);
     }
+    if missing > 0 {
+        // let the new reports reach the read side before they are read
+        tokio::time::sleep(Ids::SETTLE + Duration::from_millis(100)).await;
+        let _ = ids.pick(&mut rng);
+    }
 
     let total = (o.rate * o.duration.as_secs_f64()).round() as u64;
     let tokens = Arc::new(tokens);
