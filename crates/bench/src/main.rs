@@ -133,6 +133,10 @@ struct RateArgs {
     /// free one, and the wait counts in their latency.
     #[arg(long, default_value_t = 256)]
     connections: usize,
+    /// The reads to draw from (uniformly), comma-separated: public, page,
+    /// id, statistics, me, inbox, sla.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "public,page,id,statistics")]
+    reads: Vec<rate::Read>,
     /// After --duration, how long overdue requests may still be sent.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     grace: Duration,
@@ -207,6 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 duration: a.duration,
                 write_ratio: a.write_ratio,
                 connections: a.connections.max(1),
+                reads: a.reads,
                 grace: a.grace,
             };
             config["rate"] = serde_json::to_value(&o)?;

@@ -38,17 +38,48 @@ pub struct RateOpts {
     pub duration: Duration,
     pub write_ratio: f64,
     pub connections: usize,
+    pub reads: Vec<Read>,
     /// After `duration`, how long requests still due may be sent before
     /// the rest are counted as not sent.
     pub grace: Duration,
 }
 
-const READS: [&str; 4] = [
-    "GET /reports/public",
-    "GET /reports?page=N",
-    "GET /reports/{id}",
-    "GET /statistics",
-];
+/// The reads rate mode can draw from (uniformly, among those chosen with
+/// `--reads`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Read {
+    /// `GET /reports/public` (newest PUBLIC reports).
+    Public,
+    /// `GET /reports?page=1..5&per_page=20` (seed 2's listing).
+    Page,
+    /// `GET /reports/{id}` of a PUBLIC report.
+    Id,
+    /// `GET /statistics`.
+    Statistics,
+    /// `GET /reports/me` as a citizen.
+    Me,
+    /// `GET /cases/inbox` as an officer.
+    Inbox,
+    /// `GET /sla/status` (no token).
+    Sla,
+}
+
+impl Read {
+    pub const DEFAULT: [Read; 4] = [Read::Public, Read::Page, Read::Id, Read::Statistics];
+
+    fn endpoint(self) -> &'static str {
+        match self {
+            Read::Public => "GET /reports/public",
+            Read::Page => "GET /reports?page=N",
+            Read::Id => "GET /reports/{id}",
+            Read::Statistics => "GET /statistics",
+            Read::Me => "GET /reports/me",
+            Read::Inbox => "GET /cases/inbox",
+            Read::Sla => "GET /sla/status",
+        }
+    }
+}
 
 /// Recent PUBLIC report ids, for `GET /reports/{id}` without a token. A
 /// report created during the run is only read once it is a second old (as
@@ -124,6 +155,15 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
             .with_context(|| format!("logging in as {user} at {} (demo accounts needed: `lapor serve --demo`)", t.base.url))?;
         tokens.push(tok);
     }
+    let mut officer_tokens = vec![];
+    if o.reads.contains(&Read::Inbox) {
+        for user in crate::common::OFFICERS {
+            let tok = login(&client, &t, user, &mut setup)
+                .await
+                .with_context(|| format!("logging in as {user} at {}", t.base.url))?;
+            officer_tokens.push(tok);
+        }
+    }
     let ids = Arc::new(Ids {
         inner: Mutex::new(IdsInner::default()),
     });
@@ -180,6 +220,10 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
 
     let total = (o.rate * o.duration.as_secs_f64()).round() as u64;
     let tokens = Arc::new(tokens);
+    let officer_tokens = Arc::new(officer_tokens);
+    if o.reads.is_empty() && o.write_ratio < 1.0 {
+        bail!("--reads must name at least one read");
+    }
     let permits = Arc::new(Semaphore::new(0));
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -212,8 +256,13 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
     let mut tasks = vec![];
     for w in 0..o.connections {
         let (client, t, o) = (client.clone(), t.clone(), o.clone());
-        let (permits, next, tokens, ids) =
-            (permits.clone(), next.clone(), tokens.clone(), ids.clone());
+        let (permits, next, tokens, officer_tokens, ids) = (
+            permits.clone(),
+            next.clone(),
+            tokens.clone(),
+            officer_tokens.clone(),
+            ids.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut rec = Recorder::default();
             let mut rng = StdRng::from_entropy();
@@ -257,23 +306,42 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
                         ids.add_fresh(id);
                     }
                 } else {
-                    let k = rng.gen_range(0..READS.len());
-                    let path = match k {
-                        0 => "/reports/public".to_owned(),
-                        1 => format!("/reports?page={}&per_page=20", rng.gen_range(1..=5)),
-                        2 => match ids.pick(&mut rng) {
+                    let read = o.reads[rng.gen_range(0..o.reads.len())];
+                    let mut token = None;
+                    let path = match read {
+                        Read::Public => "/reports/public".to_owned(),
+                        Read::Page => {
+                            format!("/reports?page={}&per_page=20", rng.gen_range(1..=5))
+                        }
+                        Read::Id => match ids.pick(&mut rng) {
                             Some(id) => format!("/reports/{id}"),
                             None => "/reports/public".to_owned(),
                         },
-                        _ => "/statistics".to_owned(),
+                        Read::Statistics => "/statistics".to_owned(),
+                        Read::Me => {
+                            token = Some(tokens[rng.gen_range(0..tokens.len())].as_str());
+                            "/reports/me".to_owned()
+                        }
+                        Read::Inbox => {
+                            token = Some(
+                                officer_tokens[rng.gen_range(0..officer_tokens.len())].as_str(),
+                            );
+                            "/cases/inbox".to_owned()
+                        }
+                        Read::Sla => "/sla/status".to_owned(),
+                    };
+                    let base = match read {
+                        Read::Inbox => &t.ops,
+                        Read::Sla => &t.workflow,
+                        _ => &t.base,
                     };
                     Call {
-                        endpoint: READS[k],
+                        endpoint: read.endpoint(),
                         class: Class::Read,
-                        base: &t.base,
+                        base,
                         method: Method::GET,
                         path: &path,
-                        token: None,
+                        token,
                         body: None,
                         ok: 200,
                         expected: &[],

@@ -93,7 +93,7 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::ReportUpdated(u) => {
             // A new category may route the case to another agency.
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE operations.cases SET title = $1, content = $2, category = $3, agency = $4, lat = $5, lon = $6, address = $7, updated_at = $8 \
                  WHERE report_id = $9",
             )
@@ -108,29 +108,41 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
             .bind(u.report_id.to_string())
             .execute_in(conn)
             .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportWithdrawn(w) => {
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE operations.cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2",
             )
             .bind(millis(w.withdrawn_at))
             .bind(w.report_id.to_string())
             .execute_in(conn)
             .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportUpvoted(v) => {
-            sqlx::query("UPDATE operations.cases SET vote_count = GREATEST(vote_count, $1) WHERE report_id = $2")
+            let done = sqlx::query("UPDATE operations.cases SET vote_count = GREATEST(vote_count, $1) WHERE report_id = $2")
                 .bind(v.vote_count)
                 .bind(v.report_id.to_string())
                 .execute_in(conn)
                 .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportEscalated(x) => {
-            sqlx::query("UPDATE operations.cases SET escalation_level = GREATEST(escalation_level, $1) WHERE report_id = $2")
+            let done = sqlx::query("UPDATE operations.cases SET escalation_level = GREATEST(escalation_level, $1) WHERE report_id = $2")
                 .bind(x.escalation_level)
                 .bind(x.report_id.to_string())
                 .execute_in(conn)
                 .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         // Operations produced these itself.
         DomainEvent::StatusUpdated(_) | DomainEvent::CaseAnswered(_) => {}

@@ -191,7 +191,7 @@ async fn project(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::ReportUpdated(u) => {
             let Some((old_cat, status, withdrawn)) = current(conn, u.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             let at = millis(u.updated_at);
             sqlx::query(
@@ -216,7 +216,7 @@ async fn project(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::ReportWithdrawn(w) => {
             let Some((cat, status, withdrawn)) = current(conn, w.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             if !withdrawn {
                 let at = millis(w.withdrawn_at);
@@ -231,15 +231,18 @@ async fn project(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::ReportUpvoted(v) => {
             // The payload carries the authoritative count.
-            sqlx::query("UPDATE reporting_read.report_views SET vote_count = GREATEST(vote_count, $1) WHERE id = $2")
+            let done = sqlx::query("UPDATE reporting_read.report_views SET vote_count = GREATEST(vote_count, $1) WHERE id = $2")
                 .bind(v.vote_count)
                 .bind(v.report_id.to_string())
                 .execute_in(conn)
                 .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::StatusUpdated(s) => {
             let Some((cat, old, withdrawn)) = current(conn, s.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             let at = millis(s.changed_at);
             sqlx::query("UPDATE reporting_read.report_views SET status = $1, last_status_at = $2, updated_at = $2 WHERE id = $3")
@@ -264,6 +267,9 @@ async fn project(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
             .await?;
         }
         DomainEvent::CaseAnswered(a) => {
+            if current(conn, a.report_id).await?.is_none() {
+                return lapor_app::ports::not_yet(e);
+            }
             timeline(
                 conn,
                 a.report_id,
@@ -277,11 +283,14 @@ async fn project(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::ReportEscalated(x) => {
             let at = millis(x.escalated_at);
-            sqlx::query("UPDATE reporting_read.report_views SET escalation_level = GREATEST(escalation_level, $1) WHERE id = $2")
+            let done = sqlx::query("UPDATE reporting_read.report_views SET escalation_level = GREATEST(escalation_level, $1) WHERE id = $2")
                 .bind(x.escalation_level)
                 .bind(x.report_id.to_string())
                 .execute_in(conn)
                 .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
             timeline(
                 conn,
                 x.report_id,

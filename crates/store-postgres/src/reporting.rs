@@ -209,11 +209,14 @@ impl EventConsumer for PgReporting {
                 continue;
             }
             if let Ok(DomainEvent::StatusUpdated(s)) = e.decode() {
-                sqlx::query("UPDATE reporting.reports SET status = $1 WHERE id = $2")
+                let done = sqlx::query("UPDATE reporting.reports SET status = $1 WHERE id = $2")
                     .bind(s.new_status.as_str())
                     .bind(s.report_id.to_string())
                     .execute_in(&mut tx)
                     .await?;
+                if done.rows_affected() == 0 {
+                    lapor_app::ports::not_yet(e)?;
+                }
                 applied += 1;
             }
         }

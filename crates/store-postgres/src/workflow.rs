@@ -152,13 +152,16 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
             .await?;
         }
         DomainEvent::ReportUpdated(u) => {
-            sqlx::query("UPDATE workflow.sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
+            let done = sqlx::query("UPDATE workflow.sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
                 .bind(u.agency.as_str())
                 .bind(u.category.as_str())
                 .bind(millis(u.updated_at))
                 .bind(u.report_id.to_string())
                 .execute_in(conn)
                 .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportWithdrawn(w) => {
             sqlx::query("UPDATE workflow.sla_jobs SET sla_status = 'CANCELLED', next_escalation_at = NULL, updated_at = $1 WHERE report_id = $2 AND sla_status IN ('PENDING', 'ESCALATED')")
@@ -169,7 +172,7 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::StatusUpdated(s) => {
             let Some((owner, mut j)) = load(conn, s.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             sla::on_status_change(&mut j, s.new_status);
             save(conn, s.report_id, &j, s.changed_at).await?;
@@ -185,7 +188,7 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         }
         DomainEvent::CaseAnswered(a) => {
             let Some((owner, _)) = load(conn, a.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             let n = NewNotification {
                 id: note_id(e),

@@ -86,7 +86,7 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
         }
         DomainEvent::ReportUpdated(u) => {
             // A new category may route the case to another agency.
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE cases SET title = $1, content = $2, category = $3, agency = $4, lat = $5, lon = $6, address = $7, updated_at = $8 \
                  WHERE report_id = $9",
             )
@@ -102,30 +102,42 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
             .execute(conn)
             .await
             .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportWithdrawn(w) => {
-            sqlx::query("UPDATE cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2")
+            let done = sqlx::query("UPDATE cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2")
                 .bind(millis(w.withdrawn_at))
                 .bind(w.report_id.to_string())
                 .execute(conn)
                 .await
                 .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportUpvoted(v) => {
-            sqlx::query("UPDATE cases SET vote_count = max(vote_count, $1) WHERE report_id = $2")
+            let done = sqlx::query("UPDATE cases SET vote_count = max(vote_count, $1) WHERE report_id = $2")
                 .bind(v.vote_count)
                 .bind(v.report_id.to_string())
                 .execute(conn)
                 .await
                 .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportEscalated(x) => {
-            sqlx::query("UPDATE cases SET escalation_level = max(escalation_level, $1) WHERE report_id = $2")
+            let done = sqlx::query("UPDATE cases SET escalation_level = max(escalation_level, $1) WHERE report_id = $2")
                 .bind(x.escalation_level)
                 .bind(x.report_id.to_string())
                 .execute(conn)
                 .await
                 .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         // Operations produced these itself.
         DomainEvent::StatusUpdated(_) | DomainEvent::CaseAnswered(_) => {}

@@ -191,7 +191,7 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
         }
         DomainEvent::ReportUpdated(u) => {
             let Some((old_cat, status, withdrawn)) = current(conn, u.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             let at = millis(u.updated_at);
             sqlx::query(
@@ -217,7 +217,7 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
         }
         DomainEvent::ReportWithdrawn(w) => {
             let Some((cat, status, withdrawn)) = current(conn, w.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             if !withdrawn {
                 let at = millis(w.withdrawn_at);
@@ -233,16 +233,19 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
         }
         DomainEvent::ReportUpvoted(v) => {
             // The payload carries the authoritative count.
-            sqlx::query("UPDATE report_views SET vote_count = max(vote_count, $1) WHERE id = $2")
+            let done = sqlx::query("UPDATE report_views SET vote_count = max(vote_count, $1) WHERE id = $2")
                 .bind(v.vote_count)
                 .bind(v.report_id.to_string())
                 .execute(&mut *conn)
                 .await
                 .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::StatusUpdated(s) => {
             let Some((cat, old, withdrawn)) = current(conn, s.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             let at = millis(s.changed_at);
             sqlx::query("UPDATE report_views SET status = $1, last_status_at = $2, updated_at = $2 WHERE id = $3")
@@ -268,6 +271,9 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
             .await?;
         }
         DomainEvent::CaseAnswered(a) => {
+            if current(conn, a.report_id).await?.is_none() {
+                return lapor_app::ports::not_yet(e);
+            }
             timeline(
                 conn,
                 a.report_id,
@@ -281,12 +287,15 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
         }
         DomainEvent::ReportEscalated(x) => {
             let at = millis(x.escalated_at);
-            sqlx::query("UPDATE report_views SET escalation_level = max(escalation_level, $1) WHERE id = $2")
+            let done = sqlx::query("UPDATE report_views SET escalation_level = max(escalation_level, $1) WHERE id = $2")
                 .bind(x.escalation_level)
                 .bind(x.report_id.to_string())
                 .execute(&mut *conn)
                 .await
                 .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
             timeline(
                 conn,
                 x.report_id,

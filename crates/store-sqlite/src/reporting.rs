@@ -205,12 +205,15 @@ impl EventConsumer for SqliteReporting {
                 continue;
             }
             if let Ok(DomainEvent::StatusUpdated(s)) = e.decode() {
-                sqlx::query("UPDATE reports SET status = $1 WHERE id = $2")
+                let done = sqlx::query("UPDATE reports SET status = $1 WHERE id = $2")
                     .bind(s.new_status.as_str())
                     .bind(s.report_id.to_string())
                     .execute(&mut *tx)
                     .await
                     .store()?;
+                if done.rows_affected() == 0 {
+                    lapor_app::ports::not_yet(e)?;
+                }
                 applied += 1;
             }
         }

@@ -149,7 +149,7 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
             .store()?;
         }
         DomainEvent::ReportUpdated(u) => {
-            sqlx::query("UPDATE sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
+            let done = sqlx::query("UPDATE sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
                 .bind(u.agency.as_str())
                 .bind(u.category.as_str())
                 .bind(millis(u.updated_at))
@@ -157,6 +157,9 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
                 .execute(conn)
                 .await
                 .store()?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
         }
         DomainEvent::ReportWithdrawn(w) => {
             sqlx::query("UPDATE sla_jobs SET sla_status = 'CANCELLED', next_escalation_at = NULL, updated_at = $1 WHERE report_id = $2 AND sla_status IN ('PENDING', 'ESCALATED')")
@@ -168,7 +171,7 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
         }
         DomainEvent::StatusUpdated(s) => {
             let Some((owner, mut j)) = load(conn, s.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             sla::on_status_change(&mut j, s.new_status);
             save(conn, s.report_id, &j, s.changed_at).await?;
@@ -184,7 +187,7 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
         }
         DomainEvent::CaseAnswered(a) => {
             let Some((owner, _)) = load(conn, a.report_id).await? else {
-                return Ok(());
+                return lapor_app::ports::not_yet(e);
             };
             let n = NewNotification {
                 id: note_id(e),
