@@ -68,6 +68,10 @@ struct Inner {
     signals: Signals,
     catalog: RwLock<Arc<Catalog>>,
     logins: LoginCache,
+    /// Bounds concurrent argon2id computations (each takes ~19 MiB and a
+    /// core for tens of milliseconds): a login storm queues here instead of
+    /// exhausting memory and starving every other request.
+    hashing: tokio::sync::Semaphore,
 }
 
 /// Cheap to clone; one per process.
@@ -85,8 +89,10 @@ impl App {
         let catalog = stores.identity.catalog().await?;
         let capacity = if config.login_cache_ttl.is_zero() { 0 } else { 100_000 };
         let logins = LoginCache::new(config.login_cache_ttl, capacity);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Self(Arc::new(Inner {
             logins,
+            hashing: tokio::sync::Semaphore::new(cores.max(2)),
             config,
             stores,
             bus,
@@ -114,6 +120,21 @@ impl App {
     }
     pub fn logins(&self) -> &LoginCache {
         &self.0.logins
+    }
+
+    /// Runs a password-hashing job on the blocking pool, at most a few at a
+    /// time; waits at most 5 s for a slot, then reports overload (503).
+    pub async fn hashing<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, crate::AppError> {
+        let permit = tokio::time::timeout(std::time::Duration::from_secs(5), self.0.hashing.acquire())
+            .await
+            .map_err(|_| crate::AppError::Unavailable("too many logins at once; try again shortly".into()))?
+            .map_err(|e| crate::AppError::Internal(e.into()))?;
+        let out = tokio::task::spawn_blocking(job).await.map_err(|e| crate::AppError::Internal(e.into()))?;
+        drop(permit);
+        Ok(out)
     }
     pub fn signals(&self) -> &Signals {
         &self.0.signals

@@ -94,14 +94,11 @@ impl App {
         };
         let cost = self.config().hash_cost;
         let password = new.password;
-        let (hash, sealed) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            Ok((
-                hash_password(&password, cost)?,
-                seal_anon_key(&password, cost)?.0,
-            ))
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+        let (hash, sealed) = self
+            .hashing(move || -> anyhow::Result<_> {
+                Ok((hash_password(&password, cost)?, seal_anon_key(&password, cost)?.0))
+            })
+            .await??;
         let user = UserRecord {
             id: UserId::new_v7(),
             username,
@@ -137,23 +134,40 @@ impl App {
         }
         let password = password.to_owned();
         let cost = self.config().hash_cost;
-        let checked = tokio::task::spawn_blocking(move || match user {
-            Some(u) if verify_password(&password, &u.password_hash) => {
-                let tag = u.sealed_anon_key.as_deref().and_then(|s| open_anon_key(&password, s).ok());
-                Some((u, tag, password))
+        let app = self.clone();
+        let name = username.clone();
+        let checked = self
+            .hashing(move || match user {
+                // Concurrent first logins of one user queue for a slot; the
+                // first one fills the cache for the others.
+                Some(u) => match app.logins().get(&name, &password, &u.password_hash) {
+                    Some(p) => Some(Ok(p)),
+                    None if verify_password(&password, &u.password_hash) => {
+                        let tag = u.sealed_anon_key.as_deref().and_then(|s| open_anon_key(&password, s).ok());
+                        Some(Err((u, tag, password)))
+                    }
+                    None => None,
+                },
+                None => {
+                    verify_password(&password, dummy_hash(cost));
+                    None
+                }
+            })
+            .await?;
+        let principal = match checked.ok_or_else(bad)? {
+            Ok(cached) => cached,
+            Err((user, owner_tag, password)) => {
+                let principal = Principal {
+                    user_id: user.id,
+                    username: user.username.clone(),
+                    role: user.role,
+                    agency: user.agency,
+                    owner_tag,
+                };
+                self.logins().put(&username, &password, &user.password_hash, &principal);
+                principal
             }
-            Some(_) => None,
-            None => {
-                verify_password(&password, dummy_hash(cost));
-                None
-            }
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-        let (user, owner_tag, password) = checked.ok_or_else(bad)?;
-        let principal =
-            Principal { user_id: user.id, username: user.username.clone(), role: user.role, agency: user.agency, owner_tag };
-        self.logins().put(&username, &password, &user.password_hash, &principal);
+        };
         let token = self.tokens().issue(&principal)?;
         Ok(Session { token, principal })
     }
