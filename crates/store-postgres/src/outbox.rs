@@ -170,7 +170,7 @@ pub async fn first_time(conn: &mut Tx, schema: &str, event: &EventEnvelope) -> S
         "INSERT INTO {schema}.applied_events (event_id, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
     ))
     .bind(event.event_id.to_string())
-    .bind(millis(event.timestamp))
+    .bind(millis(time::OffsetDateTime::now_utc()))
     .execute_in(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -88,7 +88,7 @@ pub async fn first_time(conn: &mut SqliteConnection, event: &EventEnvelope) -> S
         "INSERT INTO applied_events (event_id, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind(event.event_id.to_string())
-    .bind(millis(event.timestamp))
+    .bind(millis(time::OffsetDateTime::now_utc()))
     .execute(conn)
     .await
     .store()?;

@@ -68,15 +68,20 @@ impl ListParams {
     }
 
     /// Offset paging if `page`/`per_page` is given (or `offset_default`),
-    /// keyset paging otherwise.
+    /// keyset paging otherwise. The most-upvoted order changes as votes come
+    /// in, so it always pages by offset (`limit` then sets the page size).
     pub fn paging(&self, offset_default: bool) -> Result<Paging, ApiError> {
-        let keyset = self.cursor.is_some() || self.limit.is_some();
-        if (self.page.is_some() || self.per_page.is_some() || offset_default) && !keyset {
+        let top = self.sort()? == lapor_app::ports::FeedSort::MostUpvoted;
+        if top && self.cursor.is_some() {
+            return Err(ApiError::bad_request("sort=top pages with page/per_page, not cursor"));
+        }
+        let keyset = !top && (self.cursor.is_some() || self.limit.is_some());
+        if (self.page.is_some() || self.per_page.is_some() || offset_default || top) && !keyset {
             let page = self.page.unwrap_or(1);
             if page < 1 {
                 return Err(ApiError::bad_request("page must be 1 or more"));
             }
-            let per_page = self.per_page.unwrap_or(20);
+            let per_page = self.per_page.or(self.limit).unwrap_or(20);
             if per_page < 1 {
                 return Err(ApiError::bad_request("per_page must be 1 or more"));
             }
