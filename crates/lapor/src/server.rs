@@ -106,6 +106,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     for c in consumers {
         workers.spawn(workers::consumer::run(c, bus.clone(), poll, batch, worker_cancel.clone()));
     }
+    workers.spawn(refresh_catalog(app.clone(), worker_cancel.clone()));
 
     let http_cancel = CancellationToken::new();
     let mut servers = JoinSet::new();
@@ -129,6 +130,20 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     Ok(Running { app, addrs, http_cancel, worker_cancel, servers, workers, engine, _lock: lock })
 }
 
+/// Other instances may change agencies and categories: reload them now and
+/// then (a change made here is visible here at once).
+async fn refresh_catalog(app: App, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+        }
+        if let Err(e) = app.refresh_catalog().await {
+            tracing::warn!(error = %e, "reloading the catalog failed");
+        }
+    }
+}
+
 /// Keeps the Redis stream short: removes entries every group has
 /// acknowledged (never one still pending).
 async fn trim_stream(bus: Arc<lapor_bus_redis::RedisBus>, cancel: CancellationToken) {
@@ -139,6 +154,10 @@ async fn trim_stream(bus: Arc<lapor_bus_redis::RedisBus>, cancel: CancellationTo
         }
         if let Err(e) = bus.trim().await {
             tracing::warn!(error = %e, "trimming the event stream failed");
+        }
+        // Consumers of instances gone for an hour that own nothing.
+        if let Err(e) = bus.prune_consumers(Duration::from_secs(3600)).await {
+            tracing::warn!(error = %e, "pruning idle stream consumers failed");
         }
     }
 }

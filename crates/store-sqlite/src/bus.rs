@@ -2,13 +2,13 @@
 //!
 //! * `events(seq, event_id UNIQUE, ...)`: every published event once;
 //!   publishing an `event_id` again is ignored, so a relay that crashed
-//!   after publishing but before saving its position creates no duplicate.
+//!   after publishing but before marking its rows relayed creates no duplicate.
 //! * `consumer_groups(name, acked_seq)`: each group's acknowledged position;
 //!   a group fetches the events after it.
 //!
 //! New events wake waiting consumers through a `watch` channel (so delivery
-//! takes microseconds, not a poll interval). The log is also what
-//! `rebuild-projections` replays.
+//! takes microseconds, not a poll interval). Rebuilds replay the outboxes,
+//! which keep every event, so this log may be pruned in the future.
 
 use crate::db::{Db, SqlxResultExt};
 use async_trait::async_trait;
