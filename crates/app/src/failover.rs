@@ -8,8 +8,8 @@ use crate::views::{CategoryStats, Listing, ReportView};
 use async_trait::async_trait;
 use lapor_domain::catalog::CategorySlug;
 use lapor_domain::ids::ReportId;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct FailoverRead {
     stores: Vec<Arc<dyn ReadStore>>,
@@ -19,7 +19,10 @@ pub struct FailoverRead {
 impl FailoverRead {
     pub fn new(stores: Vec<Arc<dyn ReadStore>>) -> Self {
         assert!(!stores.is_empty(), "at least one read store");
-        Self { stores, preferred: AtomicUsize::new(0) }
+        Self {
+            stores,
+            preferred: AtomicUsize::new(0),
+        }
     }
 
     async fn with<T, F, Fut>(&self, f: F) -> StoreResult<T>
@@ -52,13 +55,16 @@ impl FailoverRead {
 #[async_trait]
 impl ReadStore for FailoverRead {
     async fn list_reports(&self, filter: &ReportFilter) -> StoreResult<Listing<ReportView>> {
-        self.with(|s| async move { s.list_reports(filter).await }).await
+        self.with(|s| async move { s.list_reports(filter).await })
+            .await
     }
     async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>> {
-        self.with(|s| async move { s.report(id, with_timeline).await }).await
+        self.with(|s| async move { s.report(id, with_timeline).await })
+            .await
     }
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>> {
-        self.with(|s| async move { s.statistics(category).await }).await
+        self.with(|s| async move { s.statistics(category).await })
+            .await
     }
     async fn count_reports(&self) -> StoreResult<i64> {
         self.with(|s| async move { s.count_reports().await }).await

@@ -383,5 +383,8 @@ pub fn not_yet(event: &EventEnvelope) -> StoreResult<()> {
             "skipping an event whose report does not exist");
         return Ok(());
     }
-    Err(StoreError::Unavailable(format!("report {} not projected yet; retrying", event.report_id)))
+    Err(StoreError::Unavailable(format!(
+        "report {} not projected yet; retrying",
+        event.report_id
+    )))
 }

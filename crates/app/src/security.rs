@@ -358,7 +358,10 @@ struct CachedLogin {
 
 impl fmt::Debug for LoginCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginCache").field("ttl", &self.ttl).field("capacity", &self.capacity).finish_non_exhaustive()
+        f.debug_struct("LoginCache")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
     }
 }
 
@@ -366,11 +369,17 @@ impl LoginCache {
     pub fn new(ttl: std::time::Duration, capacity: usize) -> Self {
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        Self { key, ttl, capacity, entries: Default::default() }
+        Self {
+            key,
+            ttl,
+            capacity,
+            entries: Default::default(),
+        }
     }
 
     fn slot(&self, username: &str, password: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("hmac takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("hmac takes any key length");
         mac.update(username.as_bytes());
         mac.update(&[0]);
         mac.update(password.as_bytes());
@@ -386,7 +395,9 @@ impl LoginCache {
         let slot = self.slot(username, password);
         let mut entries = self.entries.lock().expect("login cache lock");
         match entries.get(&slot) {
-            Some(e) if e.password_hash == stored_hash && e.at.elapsed() < self.ttl => Some(e.principal.clone()),
+            Some(e) if e.password_hash == stored_hash && e.at.elapsed() < self.ttl => {
+                Some(e.principal.clone())
+            }
             Some(_) => {
                 entries.remove(&slot);
                 None
@@ -410,7 +421,11 @@ impl LoginCache {
         }
         entries.insert(
             slot,
-            CachedLogin { password_hash: stored_hash.to_owned(), principal: principal.clone(), at: std::time::Instant::now() },
+            CachedLogin {
+                password_hash: stored_hash.to_owned(),
+                principal: principal.clone(),
+                at: std::time::Instant::now(),
+            },
         );
     }
 }
@@ -420,7 +435,13 @@ mod login_cache_tests {
     use super::*;
 
     fn p() -> Principal {
-        Principal { user_id: UserId::new_v7(), username: "citizen1".into(), role: Role::Citizen, agency: None, owner_tag: None }
+        Principal {
+            user_id: UserId::new_v7(),
+            username: "citizen1".into(),
+            role: Role::Citizen,
+            agency: None,
+            owner_tag: None,
+        }
     }
 
     #[test]
@@ -428,10 +449,22 @@ mod login_cache_tests {
         let c = LoginCache::new(std::time::Duration::from_secs(60), 10);
         c.put("citizen1", "password", "$h1", &p());
         assert!(c.get("citizen1", "password", "$h1").is_some());
-        assert!(c.get("citizen1", "passwore", "$h1").is_none(), "another password");
-        assert!(c.get("citizen2", "password", "$h1").is_none(), "another user");
-        assert!(c.get("citizen1", "password", "$h2").is_none(), "password changed since");
-        assert!(c.get("citizen1", "password", "$h1").is_none(), "the stale entry was dropped");
+        assert!(
+            c.get("citizen1", "passwore", "$h1").is_none(),
+            "another password"
+        );
+        assert!(
+            c.get("citizen2", "password", "$h1").is_none(),
+            "another user"
+        );
+        assert!(
+            c.get("citizen1", "password", "$h2").is_none(),
+            "password changed since"
+        );
+        assert!(
+            c.get("citizen1", "password", "$h1").is_none(),
+            "the stale entry was dropped"
+        );
     }
 
     #[test]

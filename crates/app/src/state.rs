@@ -38,7 +38,9 @@ impl Default for AppConfig {
             hash_cost: HashCost::default(),
             min_sla_seconds: lapor_domain::sla::MIN_SECONDS,
             sla_tick: Duration::from_secs(1),
-            poll_interval: Duration::from_millis(500),
+            // Relays in another process than the writers learn of new outbox
+            // rows by polling; a poll is one indexed query.
+            poll_interval: Duration::from_millis(100),
             batch_size: 256,
             login_cache_ttl: Duration::from_secs(600),
         }
@@ -87,9 +89,15 @@ impl App {
         tokens: Tokens,
     ) -> anyhow::Result<Self> {
         let catalog = stores.identity.catalog().await?;
-        let capacity = if config.login_cache_ttl.is_zero() { 0 } else { 100_000 };
+        let capacity = if config.login_cache_ttl.is_zero() {
+            0
+        } else {
+            100_000
+        };
         let logins = LoginCache::new(config.login_cache_ttl, capacity);
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self(Arc::new(Inner {
             logins,
             hashing: tokio::sync::Semaphore::new(cores.max(2)),
@@ -128,11 +136,18 @@ impl App {
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, crate::AppError> {
-        let permit = tokio::time::timeout(std::time::Duration::from_secs(5), self.0.hashing.acquire())
+        let permit =
+            tokio::time::timeout(std::time::Duration::from_secs(5), self.0.hashing.acquire())
+                .await
+                .map_err(|_| {
+                    crate::AppError::Unavailable(
+                        "too many logins at once; try again shortly".into(),
+                    )
+                })?
+                .map_err(|e| crate::AppError::Internal(e.into()))?;
+        let out = tokio::task::spawn_blocking(job)
             .await
-            .map_err(|_| crate::AppError::Unavailable("too many logins at once; try again shortly".into()))?
             .map_err(|e| crate::AppError::Internal(e.into()))?;
-        let out = tokio::task::spawn_blocking(job).await.map_err(|e| crate::AppError::Internal(e.into()))?;
         drop(permit);
         Ok(out)
     }

@@ -156,9 +156,7 @@ pub struct ListResp {
 }
 
 pub fn login_body(user: &str) -> Bytes {
-    Bytes::from(format!(
-        r#"{{"username":"{user}","password":"password"}}"#
-    ))
+    Bytes::from(format!(r#"{{"username":"{user}","password":"password"}}"#))
 }
 
 /// Logs in (recorded as a request); the token, or `None` on failure.

@@ -134,8 +134,13 @@ struct RateArgs {
     #[arg(long, default_value_t = 256)]
     connections: usize,
     /// The reads to draw from (uniformly), comma-separated: public, page,
-    /// id, statistics, me, inbox, sla.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "public,page,id,statistics")]
+    /// id, statistics, me, inbox, sla, health (to calibrate the generator).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "public,page,id,statistics"
+    )]
     reads: Vec<rate::Read>,
     /// After --duration, how long overdue requests may still be sent.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]

@@ -63,11 +63,12 @@ pub enum Read {
     Inbox,
     /// `GET /sla/status` (no token).
     Sla,
+    /// `GET /health`: nearly free for the server, to calibrate what the
+    /// generator itself can do.
+    Health,
 }
 
 impl Read {
-    pub const DEFAULT: [Read; 4] = [Read::Public, Read::Page, Read::Id, Read::Statistics];
-
     fn endpoint(self) -> &'static str {
         match self {
             Read::Public => "GET /reports/public",
@@ -77,6 +78,7 @@ impl Read {
             Read::Me => "GET /reports/me",
             Read::Inbox => "GET /cases/inbox",
             Read::Sla => "GET /sla/status",
+            Read::Health => "GET /health",
         }
     }
 }
@@ -152,7 +154,12 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
     for user in CITIZENS {
         let tok = login(&client, &t, user, &mut setup)
             .await
-            .with_context(|| format!("logging in as {user} at {} (demo accounts needed: `lapor serve --demo`)", t.base.url))?;
+            .with_context(|| {
+                format!(
+                    "logging in as {user} at {} (demo accounts needed: `lapor serve --demo`)",
+                    t.base.url
+                )
+            })?;
         tokens.push(tok);
     }
     let mut officer_tokens = vec![];
@@ -329,6 +336,7 @@ pub async fn run(client: Client, t: Targets, o: RateOpts) -> anyhow::Result<(Rec
                             "/cases/inbox".to_owned()
                         }
                         Read::Sla => "/sla/status".to_owned(),
+                        Read::Health => "/health".to_owned(),
                     };
                     let base = match read {
                         Read::Inbox => &t.ops,

@@ -132,7 +132,14 @@ impl Vu<'_> {
         Some(token)
     }
 
-    async fn get(&mut self, endpoint: &'static str, officer_side: bool, workflow: bool, path: &str, token: Option<&str>) -> Option<crate::client::Resp> {
+    async fn get(
+        &mut self,
+        endpoint: &'static str,
+        officer_side: bool,
+        workflow: bool,
+        path: &str,
+        token: Option<&str>,
+    ) -> Option<crate::client::Resp> {
         let base = if workflow {
             &self.t.workflow
         } else if officer_side {
@@ -243,13 +250,25 @@ impl Vu<'_> {
         }
 
         // 4. the reads
-        self.get("GET /reports/me", false, false, "/reports/me", Some(&citizen))
-            .await;
+        self.get(
+            "GET /reports/me",
+            false,
+            false,
+            "/reports/me",
+            Some(&citizen),
+        )
+        .await;
         let public = self
             .get("GET /reports/public", false, false, "/reports/public", None)
             .await;
         let inbox = self
-            .get("GET /cases/inbox", true, false, "/cases/inbox", Some(&officer))
+            .get(
+                "GET /cases/inbox",
+                true,
+                false,
+                "/cases/inbox",
+                Some(&officer),
+            )
             .await;
         self.get("GET /sla/status", false, true, "/sla/status", None)
             .await;

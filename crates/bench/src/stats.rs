@@ -64,7 +64,13 @@ fn micros(d: Duration) -> u32 {
 }
 
 impl Recorder {
-    pub fn record(&mut self, endpoint: &'static str, class: Class, latency: Duration, outcome: Outcome) {
+    pub fn record(
+        &mut self,
+        endpoint: &'static str,
+        class: Class,
+        latency: Duration,
+        outcome: Outcome,
+    ) {
         let e = self.endpoints.entry(endpoint).or_default();
         e.class = Some(class);
         e.latencies_us.push(micros(latency));
@@ -326,7 +332,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -380,7 +386,13 @@ impl Summary {
         if !self.expected_by_endpoint.is_empty() {
             let _ = writeln!(o, "\n  Expected conflicts (not errors)");
             for c in &self.expected_by_endpoint {
-                let _ = writeln!(o, "    {:<40} {:<14} {:>9}", c.endpoint, c.status, group(c.count));
+                let _ = writeln!(
+                    o,
+                    "    {:<40} {:<14} {:>9}",
+                    c.endpoint,
+                    c.status,
+                    group(c.count)
+                );
             }
         }
         if self.errors_by_endpoint.is_empty() {
@@ -388,7 +400,13 @@ impl Summary {
         } else {
             let _ = writeln!(o, "\n  Errors by endpoint and status");
             for c in &self.errors_by_endpoint {
-                let _ = writeln!(o, "    {:<40} {:<14} {:>9}", c.endpoint, c.status, group(c.count));
+                let _ = writeln!(
+                    o,
+                    "    {:<40} {:<14} {:>9}",
+                    c.endpoint,
+                    c.status,
+                    group(c.count)
+                );
             }
         }
         o
@@ -433,11 +451,31 @@ mod tests {
         let ms = Duration::from_millis;
         let mut a = Recorder::default();
         a.record("POST /reports", Class::Write, ms(2), Outcome::Ok);
-        a.record("POST /reports", Class::Write, ms(4), Outcome::Error("500".into()));
-        a.record("PATCH /cases/{id}/status", Class::Command, ms(1), Outcome::Expected("409".into()));
+        a.record(
+            "POST /reports",
+            Class::Write,
+            ms(4),
+            Outcome::Error("500".into()),
+        );
+        a.record(
+            "PATCH /cases/{id}/status",
+            Class::Command,
+            ms(1),
+            Outcome::Expected("409".into()),
+        );
         let mut b = Recorder::default();
-        b.record("POST /reports", Class::Write, ms(3), Outcome::Error("500".into()));
-        b.record("GET /reports/public", Class::Read, ms(1), Outcome::Error("timeout".into()));
+        b.record(
+            "POST /reports",
+            Class::Write,
+            ms(3),
+            Outcome::Error("500".into()),
+        );
+        b.record(
+            "GET /reports/public",
+            Class::Read,
+            ms(1),
+            Outcome::Error("timeout".into()),
+        );
         b.error_only("sync (GET /reports/me)", Class::Sync, "not-visible");
         b.sync(ms(1), true);
         b.sync(ms(0), false);
@@ -456,14 +494,30 @@ mod tests {
         assert_eq!(
             s.errors_by_endpoint,
             vec![
-                Count { endpoint: "GET /reports/public".into(), status: "timeout".into(), count: 1 },
-                Count { endpoint: "POST /reports".into(), status: "500".into(), count: 2 },
-                Count { endpoint: "sync (GET /reports/me)".into(), status: "not-visible".into(), count: 1 },
+                Count {
+                    endpoint: "GET /reports/public".into(),
+                    status: "timeout".into(),
+                    count: 1
+                },
+                Count {
+                    endpoint: "POST /reports".into(),
+                    status: "500".into(),
+                    count: 2
+                },
+                Count {
+                    endpoint: "sync (GET /reports/me)".into(),
+                    status: "not-visible".into(),
+                    count: 1
+                },
             ]
         );
         assert_eq!(
             s.expected_by_endpoint,
-            vec![Count { endpoint: "PATCH /cases/{id}/status".into(), status: "409".into(), count: 1 }]
+            vec![Count {
+                endpoint: "PATCH /cases/{id}/status".into(),
+                status: "409".into(),
+                count: 1
+            }]
         );
         let text = s.render();
         assert!(text.contains("POST /reports"));

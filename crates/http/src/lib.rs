@@ -44,7 +44,12 @@ pub struct HttpRoles {
 }
 
 impl HttpRoles {
-    pub const ALL: Self = Self { command: true, query: true, operations: true, workflow: true };
+    pub const ALL: Self = Self {
+        command: true,
+        query: true,
+        operations: true,
+        workflow: true,
+    };
 
     pub fn any(&self) -> bool {
         self.command || self.query || self.operations || self.workflow
@@ -54,9 +59,14 @@ impl HttpRoles {
 /// The routes of `roles`, with their layers, bound to `app`.
 pub fn router(app: App, roles: HttpRoles) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let mut r = Router::new().merge(routes::health::router()).merge(routes::auth::router()).merge(openapi::router());
+    let mut r = Router::new()
+        .merge(routes::health::router())
+        .merge(routes::auth::router())
+        .merge(openapi::router());
     if roles.command {
-        r = r.merge(routes::reports::command_router()).merge(routes::admin::router());
+        r = r
+            .merge(routes::reports::command_router())
+            .merge(routes::admin::router());
     }
     if roles.query {
         r = r.merge(routes::reports::query_router());
@@ -65,7 +75,9 @@ pub fn router(app: App, roles: HttpRoles) -> Router {
         r = r.merge(routes::cases::router());
     }
     if roles.workflow {
-        r = r.merge(routes::notifications::router()).merge(routes::sla::router());
+        r = r
+            .merge(routes::notifications::router())
+            .merge(routes::sla::router());
     }
     r
         .fallback(not_found)

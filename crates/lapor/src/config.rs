@@ -59,7 +59,12 @@ pub struct EngineArgs {
     /// PostgreSQL URLs of the read databases, comma-separated, primary first
     /// (default: --database-url). The projector maintains each; queries fail
     /// over between them.
-    #[arg(long, env = "LAPOR_READ_DATABASE_URLS", value_delimiter = ',', hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LAPOR_READ_DATABASE_URLS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
     pub read_database_urls: Vec<String>,
 
     /// PostgreSQL URL of the operations context (default: --database-url).
@@ -252,8 +257,11 @@ impl ServeArgs {
         if self.role.contains(&Role::All) {
             return "all".into();
         }
-        let names: Vec<String> =
-            self.role.iter().filter_map(|r| r.to_possible_value().map(|v| v.get_name().to_owned())).collect();
+        let names: Vec<String> = self
+            .role
+            .iter()
+            .filter_map(|r| r.to_possible_value().map(|v| v.get_name().to_owned()))
+            .collect();
         names.join(",")
     }
 

@@ -5,9 +5,9 @@
 
 use crate::config::EngineArgs;
 use anyhow::Context;
+use lapor_app::Stores;
 use lapor_app::failover::FailoverRead;
 use lapor_app::ports::{EventBus, ReadStore};
-use lapor_app::Stores;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,20 +42,34 @@ impl EngineArgs {
         ];
         let Some(default) = self.database_url.clone() else {
             if specific.iter().any(|u| u.is_some()) || !self.read_database_urls.is_empty() {
-                anyhow::bail!("set --database-url (LAPOR_DATABASE_URL) too: it is the default for the contexts not named");
+                anyhow::bail!(
+                    "set --database-url (LAPOR_DATABASE_URL) too: it is the default for the contexts not named"
+                );
             }
             return Ok(None);
         };
-        for u in specific.iter().filter_map(|u| u.as_ref()).chain(std::iter::once(&default)).chain(&self.read_database_urls) {
+        for u in specific
+            .iter()
+            .filter_map(|u| u.as_ref())
+            .chain(std::iter::once(&default))
+            .chain(&self.read_database_urls)
+        {
             if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
-                anyhow::bail!("database URLs must start with postgres:// (got {})", lapor_store_postgres::redact(u));
+                anyhow::bail!(
+                    "database URLs must start with postgres:// (got {})",
+                    lapor_store_postgres::redact(u)
+                );
             }
         }
         let pick = |u: &Option<String>| u.clone().unwrap_or_else(|| default.clone());
         Ok(Some(lapor_store_postgres::PgUrls {
             identity: pick(&self.identity_database_url),
             reporting: pick(&self.reporting_database_url),
-            read: if self.read_database_urls.is_empty() { vec![default.clone()] } else { self.read_database_urls.clone() },
+            read: if self.read_database_urls.is_empty() {
+                vec![default.clone()]
+            } else {
+                self.read_database_urls.clone()
+            },
             operations: pick(&self.operations_database_url),
             workflow: pick(&self.workflow_database_url),
         }))
@@ -76,7 +90,9 @@ impl Engine {
     pub async fn open(args: &EngineArgs, consumer_name: &str) -> anyhow::Result<Self> {
         let (stores, reads, store_engine) = match args.pg_urls()? {
             None => {
-                let s = lapor_store_sqlite::open_stores(&args.data_dir).await.context("opening the data directory")?;
+                let s = lapor_store_sqlite::open_stores(&args.data_dir)
+                    .await
+                    .context("opening the data directory")?;
                 let reads = vec![("projector:read".to_owned(), s.stores.read.clone())];
                 (s.stores.clone(), reads, StoreEngine::Sqlite(s))
             }
@@ -92,24 +108,40 @@ impl Engine {
                     .reads
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| (lapor_store_postgres::read_group(i), r.clone() as Arc<dyn ReadStore>))
+                    .map(|(i, r)| {
+                        (
+                            lapor_store_postgres::read_group(i),
+                            r.clone() as Arc<dyn ReadStore>,
+                        )
+                    })
                     .collect();
                 if reads.len() > 1 {
-                    stores.read = Arc::new(FailoverRead::new(reads.iter().map(|(_, r)| r.clone()).collect()));
+                    stores.read = Arc::new(FailoverRead::new(
+                        reads.iter().map(|(_, r)| r.clone()).collect(),
+                    ));
                 }
                 (stores, reads, StoreEngine::Postgres(pg))
             }
         };
         let bus_engine = match &args.bus_url {
-            None => BusEngine::Embedded(lapor_store_sqlite::open_bus(&args.data_dir).await.context("opening the event log")?),
+            None => BusEngine::Embedded(
+                lapor_store_sqlite::open_bus(&args.data_dir)
+                    .await
+                    .context("opening the event log")?,
+            ),
             Some(url) => {
                 let settings = lapor_bus_redis::RedisBusSettings {
                     claim_after: Duration::from_millis(args.bus_claim_after_ms),
                     ..Default::default()
                 };
-                let bus = lapor_bus_redis::RedisBus::connect(url, &args.bus_prefix, consumer_name, settings)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("opening the Redis bus: {e}"))?;
+                let bus = lapor_bus_redis::RedisBus::connect(
+                    url,
+                    &args.bus_prefix,
+                    consumer_name,
+                    settings,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("opening the Redis bus: {e}"))?;
                 BusEngine::Redis(Arc::new(bus))
             }
         };
@@ -117,7 +149,13 @@ impl Engine {
             BusEngine::Embedded(b) => b.clone(),
             BusEngine::Redis(b) => b.clone(),
         };
-        Ok(Self { stores, bus, reads, store_engine, bus_engine })
+        Ok(Self {
+            stores,
+            bus,
+            reads,
+            store_engine,
+            bus_engine,
+        })
     }
 
     /// The Redis bus, for maintenance (trimming) by the relay role.

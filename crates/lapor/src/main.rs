@@ -151,7 +151,9 @@ async fn main() -> anyhow::Result<()> {
             if !yes {
                 anyhow::bail!("this wipes and rebuilds every read model; run again with --yes");
             }
-            let n = lapor::server::rebuild_projections(&engine).await.context("rebuilding projections")?;
+            let n = lapor::server::rebuild_projections(&engine)
+                .await
+                .context("rebuilding projections")?;
             println!("rebuilt the read models from {n} events");
         }
         Command::Migrate { engine } => {

@@ -56,15 +56,30 @@ const STREETS: [&str; 10] = [
 ];
 
 const PROBLEMS: [(&str, &str); 12] = [
-    ("infrastruktur", "Jalan berlubang besar, membahayakan pengendara motor"),
-    ("infrastruktur", "Lampu penerangan jalan mati sejak minggu lalu"),
-    ("kebersihan", "Sampah menumpuk dan tidak diangkut selama seminggu"),
-    ("kebersihan", "Saluran air tersumbat sampah, banjir saat hujan"),
+    (
+        "infrastruktur",
+        "Jalan berlubang besar, membahayakan pengendara motor",
+    ),
+    (
+        "infrastruktur",
+        "Lampu penerangan jalan mati sejak minggu lalu",
+    ),
+    (
+        "kebersihan",
+        "Sampah menumpuk dan tidak diangkut selama seminggu",
+    ),
+    (
+        "kebersihan",
+        "Saluran air tersumbat sampah, banjir saat hujan",
+    ),
     ("lainnya", "Pedagang kaki lima menutup seluruh trotoar"),
     ("lainnya", "Pohon tumbang menghalangi sebagian jalan"),
     ("kesehatan", "Puskesmas kehabisan obat untuk anak-anak"),
     ("kesehatan", "Banyak warga demam berdarah, mohon fogging"),
-    ("keamanan", "Lampu lalu lintas rusak, sering terjadi kecelakaan"),
+    (
+        "keamanan",
+        "Lampu lalu lintas rusak, sering terjadi kecelakaan",
+    ),
     ("keamanan", "Tawuran pelajar setiap sore di dekat sekolah"),
     ("kriminalitas", "Pencurian motor di parkiran pasar"),
     ("kriminalitas", "Penjambretan di halte bus pada malam hari"),
@@ -127,7 +142,12 @@ struct Followup {
 /// Seeds the data directory; prints progress and a summary on stdout.
 pub async fn seed(opts: SeedOpts) -> anyhow::Result<()> {
     let mut args = ServeArgs::for_dir(&opts.data_dir);
-    args.role = vec![Role::Relay, Role::Projector, Role::Operations, Role::Workflow];
+    args.role = vec![
+        Role::Relay,
+        Role::Projector,
+        Role::Operations,
+        Role::Workflow,
+    ];
     args.demo = true;
     // No API is needed; should a role still open a listener, keep it on an
     // ephemeral loopback port so it never clashes with a running server.
@@ -179,16 +199,29 @@ async fn seed_running(running: &Running, opts: &SeedOpts) -> anyhow::Result<()> 
         .map(str::to_owned)
         .chain(names)
     {
-        citizens.push(app.login(&name, "password").await.map_err(app_err)?.principal);
+        citizens.push(
+            app.login(&name, "password")
+                .await
+                .map_err(app_err)?
+                .principal,
+        );
     }
     let mut officers: HashMap<AgencyCode, Principal> = HashMap::new();
     for name in ["officer1", "officer2", "officer3"] {
-        let p = app.login(name, "password").await.map_err(app_err)?.principal;
+        let p = app
+            .login(name, "password")
+            .await
+            .map_err(app_err)?
+            .principal;
         if let Some(a) = p.agency.clone() {
             officers.insert(a, p);
         }
     }
-    let admin = app.login("admin", "password").await.map_err(app_err)?.principal;
+    let admin = app
+        .login("admin", "password")
+        .await
+        .map_err(app_err)?
+        .principal;
     println!(
         "accounts: {} citizens ready in {:.1} s",
         citizens.len(),

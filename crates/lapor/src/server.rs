@@ -33,7 +33,8 @@ pub struct Running {
 /// Takes the data directory's lock so two processes never run the embedded
 /// engine (or a rebuild) on the same files at once.
 pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
     // The databases hold personal data: only the owner may read them.
     #[cfg(unix)]
     {
@@ -42,7 +43,11 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
             .with_context(|| format!("restricting {} to its owner", dir.display()))?;
     }
     let path = dir.join("lapor.lock");
-    let f = File::options().create(true).truncate(false).write(true).open(&path)?;
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(_) => anyhow::bail!("{} is in use by another lapor process", dir.display()),
@@ -54,7 +59,10 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
 pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     args.validate()?;
     let lock = lock_data_dir(&args.engine.data_dir)?;
-    let instance_id = args.instance_id.clone().unwrap_or_else(|| AppConfig::default().instance_id);
+    let instance_id = args
+        .instance_id
+        .clone()
+        .unwrap_or_else(|| AppConfig::default().instance_id);
     let engine = Arc::new(Engine::open(&args.engine, &instance_id).await?);
     let stores = engine.stores.clone();
     let bus = engine.bus.clone();
@@ -70,7 +78,10 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let tokens = Tokens::new(&args.jwt_secret()?, args.token_ttl_secs);
     let app = App::new(config, stores.clone(), bus.clone(), clock, tokens).await?;
     if args.demo {
-        let n = app.ensure_demo_users().await.map_err(|e| anyhow::anyhow!("creating demo accounts: {e}"))?;
+        let n = app
+            .ensure_demo_users()
+            .await
+            .map_err(|e| anyhow::anyhow!("creating demo accounts: {e}"))?;
         if n > 0 {
             tracing::info!(created = n, "demo accounts created (password: password)");
         }
@@ -81,9 +92,20 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let poll = app.config().poll_interval;
     let batch = app.config().batch_size;
     if args.runs(Role::Relay) {
-        let outboxes: [Arc<dyn Outbox>; 3] = [stores.reporting.clone(), stores.operations.clone(), stores.workflow.clone()];
+        let outboxes: [Arc<dyn Outbox>; 3] = [
+            stores.reporting.clone(),
+            stores.operations.clone(),
+            stores.workflow.clone(),
+        ];
         for o in outboxes {
-            workers.spawn(workers::relay::run(o, bus.clone(), app.signals().clone(), poll, batch as i64, worker_cancel.clone()));
+            workers.spawn(workers::relay::run(
+                o,
+                bus.clone(),
+                app.signals().clone(),
+                poll,
+                batch as i64,
+                worker_cancel.clone(),
+            ));
         }
         if let Some(redis) = engine.redis() {
             workers.spawn(trim_stream(redis, worker_cancel.clone()));
@@ -104,7 +126,13 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         }
     }
     for c in consumers {
-        workers.spawn(workers::consumer::run(c, bus.clone(), poll, batch, worker_cancel.clone()));
+        workers.spawn(workers::consumer::run(
+            c,
+            bus.clone(),
+            poll,
+            batch,
+            worker_cancel.clone(),
+        ));
     }
     workers.spawn(refresh_catalog(app.clone(), worker_cancel.clone()));
 
@@ -116,18 +144,31 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         let mut listen = vec![args.listen];
         listen.extend(args.compat_addrs());
         for addr in listen {
-            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
             addrs.push(listener.local_addr()?);
             let router = lapor_http::router(app.clone(), http_roles);
             let stop = http_cancel.clone();
             servers.spawn(async move {
-                axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
             });
         }
     }
     tracing::info!(?addrs, instance = %app.config().instance_id, roles = %app.config().roles,
         engine = engine.describe(), "lapor is running");
-    Ok(Running { app, addrs, http_cancel, worker_cancel, servers, workers, engine, _lock: lock })
+    Ok(Running {
+        app,
+        addrs,
+        http_cancel,
+        worker_cancel,
+        servers,
+        workers,
+        engine,
+        _lock: lock,
+    })
 }
 
 /// Other instances may change agencies and categories: reload them now and
@@ -214,7 +255,11 @@ async fn shutdown_signal() {
 }
 
 fn outboxes(stores: &lapor_app::Stores) -> [&dyn Outbox; 3] {
-    [stores.reporting.as_ref(), stores.operations.as_ref(), stores.workflow.as_ref()]
+    [
+        stores.reporting.as_ref(),
+        stores.operations.as_ref(),
+        stores.workflow.as_ref(),
+    ]
 }
 
 /// Rebuilds every read model from the outboxes (which keep every event).
@@ -224,7 +269,8 @@ pub async fn rebuild_projections(args: &EngineArgs) -> anyhow::Result<usize> {
     let engine = Engine::open(args, "rebuild").await?;
     let mut n = 0;
     for model in &engine.stores.read_models {
-        n = lapor_app::maintenance::rebuild(model.as_ref(), &outboxes(&engine.stores), 1000).await?;
+        n = lapor_app::maintenance::rebuild(model.as_ref(), &outboxes(&engine.stores), 1000)
+            .await?;
     }
     engine.close().await;
     Ok(n)
@@ -258,9 +304,15 @@ pub async fn check_sync(args: &EngineArgs) -> anyhow::Result<bool> {
         println!("read model {group:<22} {count} reports");
         in_sync &= count == written;
     }
-    println!("events published:         {}", engine.bus.published().await?);
+    println!(
+        "events published:         {}",
+        engine.bus.published().await?
+    );
     for g in engine.bus.lag().await? {
-        println!("consumer group {:<20} position {:>12}, pending {}", g.group, g.position, g.pending);
+        println!(
+            "consumer group {:<20} position {:>12}, pending {}",
+            g.group, g.position, g.pending
+        );
         in_sync &= g.pending == 0;
     }
     for o in outboxes(stores) {
@@ -269,6 +321,13 @@ pub async fn check_sync(args: &EngineArgs) -> anyhow::Result<bool> {
         in_sync &= rest == 0;
     }
     engine.close().await;
-    println!("{}", if in_sync { "IN SYNC" } else { "NOT IN SYNC (consumers may still be catching up)" });
+    println!(
+        "{}",
+        if in_sync {
+            "IN SYNC"
+        } else {
+            "NOT IN SYNC (consumers may still be catching up)"
+        }
+    );
     Ok(in_sync)
 }

@@ -248,10 +248,10 @@ fn spawn_binary(dir: &std::path::Path, port: u16, engine: &TestEngine) -> Child 
 
 async fn wait_healthy(http: &reqwest::Client, base: &str) {
     for _ in 0..500 {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = http.get(format!("{base}/health")).send().await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -68,7 +68,9 @@ pub struct PoolSettings {
     /// Default 100.
     pub statement_cache_capacity: usize,
     /// How long a query waits for a connection (including reconnecting to a
-    /// database that is down) before failing as unavailable. Default 5 s.
+    /// database that is down) before failing as unavailable. Default 2 s: it
+    /// is also how long a query waits before failing over to the next read
+    /// database.
     pub acquire_timeout: Duration,
 }
 
@@ -77,7 +79,7 @@ impl Default for PoolSettings {
         Self {
             max_connections: 10,
             statement_cache_capacity: 100,
-            acquire_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(2),
         }
     }
 }

@@ -70,7 +70,13 @@ pub async fn open_stores(dir: &Path) -> anyhow::Result<SqliteStores> {
         Db::open(&f4, db::Schema::Operations),
         Db::open(&f5, db::Schema::Workflow),
     )?;
-    let dbs = vec![identity.clone(), reporting.clone(), read.clone(), operations.clone(), workflow.clone()];
+    let dbs = vec![
+        identity.clone(),
+        reporting.clone(),
+        read.clone(),
+        operations.clone(),
+        workflow.clone(),
+    ];
     let read = Arc::new(SqliteRead::new(read, "projector:read"));
     let stores = Stores {
         identity: Arc::new(SqliteIdentity::new(identity)),

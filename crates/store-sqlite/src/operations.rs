@@ -107,23 +107,26 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
             }
         }
         DomainEvent::ReportWithdrawn(w) => {
-            let done = sqlx::query("UPDATE cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2")
-                .bind(millis(w.withdrawn_at))
-                .bind(w.report_id.to_string())
-                .execute(conn)
-                .await
-                .store()?;
+            let done =
+                sqlx::query("UPDATE cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2")
+                    .bind(millis(w.withdrawn_at))
+                    .bind(w.report_id.to_string())
+                    .execute(conn)
+                    .await
+                    .store()?;
             if done.rows_affected() == 0 {
                 return lapor_app::ports::not_yet(e);
             }
         }
         DomainEvent::ReportUpvoted(v) => {
-            let done = sqlx::query("UPDATE cases SET vote_count = max(vote_count, $1) WHERE report_id = $2")
-                .bind(v.vote_count)
-                .bind(v.report_id.to_string())
-                .execute(conn)
-                .await
-                .store()?;
+            let done = sqlx::query(
+                "UPDATE cases SET vote_count = max(vote_count, $1) WHERE report_id = $2",
+            )
+            .bind(v.vote_count)
+            .bind(v.report_id.to_string())
+            .execute(conn)
+            .await
+            .store()?;
             if done.rows_affected() == 0 {
                 return lapor_app::ports::not_yet(e);
             }

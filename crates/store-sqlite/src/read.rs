@@ -233,12 +233,14 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
         }
         DomainEvent::ReportUpvoted(v) => {
             // The payload carries the authoritative count.
-            let done = sqlx::query("UPDATE report_views SET vote_count = max(vote_count, $1) WHERE id = $2")
-                .bind(v.vote_count)
-                .bind(v.report_id.to_string())
-                .execute(&mut *conn)
-                .await
-                .store()?;
+            let done = sqlx::query(
+                "UPDATE report_views SET vote_count = max(vote_count, $1) WHERE id = $2",
+            )
+            .bind(v.vote_count)
+            .bind(v.report_id.to_string())
+            .execute(&mut *conn)
+            .await
+            .store()?;
             if done.rows_affected() == 0 {
                 return lapor_app::ports::not_yet(e);
             }

@@ -96,7 +96,10 @@ impl App {
         let password = new.password;
         let (hash, sealed) = self
             .hashing(move || -> anyhow::Result<_> {
-                Ok((hash_password(&password, cost)?, seal_anon_key(&password, cost)?.0))
+                Ok((
+                    hash_password(&password, cost)?,
+                    seal_anon_key(&password, cost)?.0,
+                ))
             })
             .await??;
         let user = UserRecord {
@@ -128,7 +131,10 @@ impl App {
         let username = username.trim().to_ascii_lowercase();
         let user = self.stores().identity.user_by_username(&username).await?;
         // A repeated successful login skips argon2id (see LoginCache).
-        if let Some(principal) = user.as_ref().and_then(|u| self.logins().get(&username, password, &u.password_hash)) {
+        if let Some(principal) = user
+            .as_ref()
+            .and_then(|u| self.logins().get(&username, password, &u.password_hash))
+        {
             let token = self.tokens().issue(&principal)?;
             return Ok(Session { token, principal });
         }
@@ -143,7 +149,10 @@ impl App {
                 Some(u) => match app.logins().get(&name, &password, &u.password_hash) {
                     Some(p) => Some(Ok(p)),
                     None if verify_password(&password, &u.password_hash) => {
-                        let tag = u.sealed_anon_key.as_deref().and_then(|s| open_anon_key(&password, s).ok());
+                        let tag = u
+                            .sealed_anon_key
+                            .as_deref()
+                            .and_then(|s| open_anon_key(&password, s).ok());
                         Some(Err((u, tag, password)))
                     }
                     None => None,
@@ -164,7 +173,8 @@ impl App {
                     agency: user.agency,
                     owner_tag,
                 };
-                self.logins().put(&username, &password, &user.password_hash, &principal);
+                self.logins()
+                    .put(&username, &password, &user.password_hash, &principal);
                 principal
             }
         };

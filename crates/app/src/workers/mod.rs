@@ -14,7 +14,8 @@ pub mod sla;
 
 use std::time::Duration;
 
-/// Exponential backoff for retrying after errors, capped at 5 s.
+/// Exponential backoff for retrying after errors, capped at 2 s (an outage
+/// should end in a quick recovery, and a retry is one cheap query).
 pub(crate) fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((50u64 << attempt.min(7)).min(5_000))
+    Duration::from_millis((50u64 << attempt.min(6)).min(2_000))
 }

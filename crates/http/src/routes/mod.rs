@@ -73,7 +73,9 @@ impl ListParams {
     pub fn paging(&self, offset_default: bool) -> Result<Paging, ApiError> {
         let top = self.sort()? == lapor_app::ports::FeedSort::MostUpvoted;
         if top && self.cursor.is_some() {
-            return Err(ApiError::bad_request("sort=top pages with page/per_page, not cursor"));
+            return Err(ApiError::bad_request(
+                "sort=top pages with page/per_page, not cursor",
+            ));
         }
         let keyset = !top && (self.cursor.is_some() || self.limit.is_some());
         if (self.page.is_some() || self.per_page.is_some() || offset_default || top) && !keyset {

@@ -36,20 +36,35 @@ fn with_database(admin: &str, db: &str) -> String {
 impl TestEngine {
     pub async fn new() -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let admin_url = std::env::var("LAPOR_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
-        let redis_url = std::env::var("LAPOR_TEST_REDIS_URL").ok().filter(|u| !u.is_empty());
+        let admin_url = std::env::var("LAPOR_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let redis_url = std::env::var("LAPOR_TEST_REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
         let (database, database_url) = match &admin_url {
             Some(admin) => {
                 let name = format!("lapor_t_{}", &id[..16]);
-                let mut conn = sqlx::PgConnection::connect(admin).await.expect("LAPOR_TEST_DATABASE_URL reachable");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+                let mut conn = sqlx::PgConnection::connect(admin)
+                    .await
+                    .expect("LAPOR_TEST_DATABASE_URL reachable");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
                 let _ = conn.close().await;
                 let url = with_database(admin, &name);
                 (Some(name), Some(url))
             }
             None => (None, None),
         };
-        Self { admin_url, database, database_url, redis_url, prefix: format!("lapor-test-{id}") }
+        Self {
+            admin_url,
+            database,
+            database_url,
+            redis_url,
+            prefix: format!("lapor-test-{id}"),
+        }
     }
 
     /// Points `engine` at this test's databases and bus (the data directory
@@ -64,7 +79,10 @@ impl TestEngine {
 
     /// The same, as environment variables for a child `lapor` process.
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        let mut v = vec![("LAPOR_BUS_PREFIX", self.prefix.clone()), ("LAPOR_BUS_CLAIM_AFTER_MS", "1000".into())];
+        let mut v = vec![
+            ("LAPOR_BUS_PREFIX", self.prefix.clone()),
+            ("LAPOR_BUS_CLAIM_AFTER_MS", "1000".into()),
+        ];
         if let Some(u) = &self.database_url {
             v.push(("LAPOR_DATABASE_URL", u.clone()));
         }
@@ -77,8 +95,16 @@ impl TestEngine {
     pub fn describe(&self) -> String {
         format!(
             "{} + {}",
-            if self.database.is_some() { "postgresql" } else { "sqlite" },
-            if self.redis_url.is_some() { "redis" } else { "embedded log" }
+            if self.database.is_some() {
+                "postgresql"
+            } else {
+                "sqlite"
+            },
+            if self.redis_url.is_some() {
+                "redis"
+            } else {
+                "embedded log"
+            }
         )
     }
 }
@@ -91,7 +117,10 @@ impl Drop for TestEngine {
         let prefix = self.prefix.clone();
         // Drop runs outside async; clean up on a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 if let (Some(admin), Some(db)) = (admin, db)
                     && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
@@ -110,10 +139,14 @@ impl Drop for TestEngine {
                     && let Ok(client) = redis::Client::open(url.as_str())
                     && let Ok(mut c) = client.get_multiplexed_async_connection().await
                 {
-                    let keys: Vec<String> =
-                        redis::cmd("KEYS").arg(format!("{prefix}:*")).query_async(&mut c).await.unwrap_or_default();
+                    let keys: Vec<String> = redis::cmd("KEYS")
+                        .arg(format!("{prefix}:*"))
+                        .query_async(&mut c)
+                        .await
+                        .unwrap_or_default();
                     if !keys.is_empty() {
-                        let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
+                        let _: Result<(), _> =
+                            redis::cmd("DEL").arg(keys).query_async(&mut c).await;
                     }
                 }
             });

@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod engine;
+pub mod proxy;
 
 pub use engine::TestEngine;
 
@@ -103,7 +105,13 @@ impl TestApp {
     /// directory (and clock).
     pub async fn restart(mut self) -> Self {
         self.stop().await;
-        Self::boot(self.dir.clone(), self.clock.clone(), self.engine.clone(), self.tweak.clone()).await
+        Self::boot(
+            self.dir.clone(),
+            self.clock.clone(),
+            self.engine.clone(),
+            self.tweak.clone(),
+        )
+        .await
     }
 
     /// Restarts with different settings on the same data directory.
@@ -112,7 +120,13 @@ impl TestApp {
         tweak: impl Fn(&mut ServeArgs) + Send + Sync + 'static,
     ) -> Self {
         self.stop().await;
-        Self::boot(self.dir.clone(), self.clock.clone(), self.engine.clone(), Arc::new(tweak)).await
+        Self::boot(
+            self.dir.clone(),
+            self.clock.clone(),
+            self.engine.clone(),
+            Arc::new(tweak),
+        )
+        .await
     }
 
     pub async fn stop(&mut self) {
