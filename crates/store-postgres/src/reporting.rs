@@ -200,6 +200,14 @@ impl EventConsumer for PgReporting {
     }
 
     async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
+        // Only status changes matter here; most batches have none, and the
+        // write connection is better left to citizens' commands.
+        if !events
+            .iter()
+            .any(|e| e.event_type == "report.status.updated")
+        {
+            return Ok(0);
+        }
         let mut tx = self.db.begin().await?;
         let mut applied = 0;
         for e in events {
