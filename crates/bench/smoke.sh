@@ -59,8 +59,9 @@ check_json() {
         echo "smoke: no JSON summary at $f" >&2
         exit 1
     fi
-    grep -q '"errors": 0,' "$f" || { echo "smoke: $f reports errors" >&2; exit 1; }
-    grep -Eq '"requests": [1-9][0-9]*,' "$f" || { echo "smoke: $f reports no requests" >&2; exit 1; }
+    # top-level fields of the pretty-printed summary (two-space indent)
+    grep -q '^  "errors": 0,$' "$f" || { echo "smoke: $f reports errors" >&2; exit 1; }
+    grep -Eq '^  "requests": [1-9][0-9]*,$' "$f" || { echo "smoke: $f reports no requests" >&2; exit 1; }
 }
 
 "$bin/lapor-bench" --base "$base" --max-errors 0 --json "$tmp/rate.json" \
