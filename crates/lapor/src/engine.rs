@@ -27,6 +27,7 @@ pub struct Engine {
     pub bus: Arc<dyn EventBus>,
     /// Every read database with its projector group.
     pub reads: Vec<(String, Arc<dyn ReadStore>)>,
+    outbox_urls: Vec<String>,
     store_engine: StoreEngine,
     bus_engine: BusEngine,
 }
@@ -88,6 +89,14 @@ impl Engine {
     /// Opens the configured engines. `consumer_name` names this process in
     /// Redis consumer groups (unique per instance).
     pub async fn open(args: &EngineArgs, consumer_name: &str) -> anyhow::Result<Self> {
+        let mut outbox_urls: Vec<String> = vec![];
+        if let Some(urls) = args.pg_urls()? {
+            for u in [urls.reporting, urls.operations, urls.workflow] {
+                if !outbox_urls.contains(&u) {
+                    outbox_urls.push(u);
+                }
+            }
+        }
         let (stores, reads, store_engine) = match args.pg_urls()? {
             None => {
                 let s = lapor_store_sqlite::open_stores(&args.data_dir)
@@ -153,9 +162,19 @@ impl Engine {
             stores,
             bus,
             reads,
+            outbox_urls,
             store_engine,
             bus_engine,
         })
+    }
+
+    /// The distinct PostgreSQL databases holding outboxes (relays listen for
+    /// their notifications).
+    pub fn outbox_databases(&self) -> Vec<String> {
+        match &self.store_engine {
+            StoreEngine::Postgres(_) => self.outbox_urls.clone(),
+            StoreEngine::Sqlite(_) => vec![],
+        }
     }
 
     /// The Redis bus, for maintenance (trimming) by the relay role.

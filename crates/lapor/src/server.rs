@@ -110,6 +110,13 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         if let Some(redis) = engine.redis() {
             workers.spawn(trim_stream(redis, worker_cancel.clone()));
         }
+        for url in engine.outbox_databases() {
+            workers.spawn(listen_outbox(
+                url,
+                app.signals().clone(),
+                worker_cancel.clone(),
+            ));
+        }
     }
     let mut consumers: Vec<Arc<dyn EventConsumer>> = vec![];
     if args.runs(Role::Projector) {
@@ -181,6 +188,43 @@ async fn refresh_catalog(app: App, cancel: CancellationToken) {
         }
         if let Err(e) = app.refresh_catalog().await {
             tracing::warn!(error = %e, "reloading the catalog failed");
+        }
+    }
+}
+
+/// Wakes this process's relays when another process appends to an outbox
+/// in PostgreSQL (LISTEN/NOTIFY), so events leave within milliseconds rather
+/// than at the next poll. Best effort: polling remains the safety net (and
+/// is all there is behind PgBouncer in transaction mode, which cannot LISTEN).
+async fn listen_outbox(
+    url: String,
+    signals: lapor_app::signals::Signals,
+    cancel: CancellationToken,
+) {
+    loop {
+        match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(mut listener) => match listener.listen(lapor_store_postgres::OUTBOX_CHANNEL).await {
+                Ok(()) => loop {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        n = listener.recv() => match n {
+                            Ok(_) => signals.outbox_appended(),
+                            Err(e) => {
+                                tracing::debug!(error = %e, "outbox listener lost its connection");
+                                break;
+                            }
+                        },
+                    }
+                },
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot LISTEN for outbox appends; polling only")
+                }
+            },
+            Err(e) => tracing::debug!(error = %e, "outbox listener cannot connect; polling only"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
     }
 }

@@ -34,7 +34,7 @@ mod workflow;
 pub use db::{Db, PoolSettings};
 pub use identity::PgIdentity;
 pub use operations::PgOperations;
-pub use outbox::CLAIM_LEASE_MS;
+pub use outbox::{CLAIM_LEASE_MS, OUTBOX_CHANNEL};
 pub use read::PgRead;
 pub use reporting::PgReporting;
 pub use workflow::PgWorkflow;

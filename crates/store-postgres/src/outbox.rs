@@ -42,9 +42,18 @@ pub const CLAIM_LEASE_MS: i64 = 15_000;
 const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /// Appends an event inside the caller's transaction.
+/// The PostgreSQL notification channel on which outbox appends are
+/// announced (see `lapor serve`'s relay role).
+pub const OUTBOX_CHANNEL: &str = "lapor_outbox";
+
 pub async fn append(conn: &mut Tx, schema: &str, event: &EventEnvelope) -> StoreResult<()> {
     let json = serde_json::to_string(event).map_err(|e| StoreError::Other(e.into()))?;
-    sqlx::query(&format!("INSERT INTO {schema}.outbox (event_id, event_type, report_id, envelope, created_at) VALUES ($1, $2, $3, $4, $5)"))
+    // The notification (delivered at commit) wakes relays in other
+    // processes at once instead of at their next poll.
+    sqlx::query(&format!(
+        "WITH ins AS (INSERT INTO {schema}.outbox (event_id, event_type, report_id, envelope, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING seq) SELECT pg_notify('{OUTBOX_CHANNEL}', '{schema}') FROM ins"
+    ))
         .bind(event.event_id.to_string())
         .bind(&event.event_type)
         .bind(event.report_id.to_string())
