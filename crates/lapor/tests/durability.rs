@@ -372,6 +372,14 @@ async fn kill_9_in_a_burst_of_writes_loses_no_acknowledged_report() {
         .await
         .unwrap();
     assert_eq!(v["success"], true);
+    // A withdrawn report still counts on both sides of the sync check.
+    let r = http
+        .delete(format!("{base}/reports/{}", acked[0]))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 
     // Write side, every read store, operations, workflow and the bus agree
     // once the consumers have caught up (check-sync exits 0).

@@ -507,7 +507,8 @@ impl ReadStore for PgRead {
     }
 
     async fn count_reports(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM reporting_read.report_views WHERE withdrawn = 0")
+        // Withdrawn reports included: check-sync compares with the write side.
+        sqlx::query_scalar("SELECT count(*) FROM reporting_read.report_views")
             .fetch_one_on(&self.db)
             .await
     }
