@@ -48,10 +48,16 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
         .truncate(false)
         .write(true)
         .open(&path)?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(_) => anyhow::bail!("{} is in use by another lapor process", dir.display()),
+    // A process that just stopped (or a child being spawned elsewhere in
+    // this process, which briefly shares open files) may still hold it.
+    for attempt in 0..30 {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(_) if attempt < 29 => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(_) => {}
+        }
     }
+    anyhow::bail!("{} is in use by another lapor process", dir.display())
 }
 
 /// Opens the engines (migrating them), builds the app once, starts the
