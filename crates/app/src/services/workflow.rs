@@ -5,7 +5,6 @@ use crate::ports::{NewNotification, SlaConfig, SlaFilter};
 use crate::state::App;
 use crate::views::{EscalationView, Listing, NotificationView, SlaView};
 use lapor_domain::access::{Owner, Principal, Role, listing_scope};
-use lapor_domain::catalog::CategorySlug;
 use lapor_domain::events::{DomainEvent, ReportEscalated};
 use lapor_domain::ids::{NotificationId, ReportId};
 use lapor_domain::sla::{self, EscalationTarget, SlaStatus};
@@ -195,9 +194,4 @@ impl App {
         }
         Ok(done)
     }
-}
-
-/// Parses a category filter value.
-pub fn parse_category(c: &str) -> Result<CategorySlug, AppError> {
-    CategorySlug::parse(c).map_err(AppError::invalid)
 }
