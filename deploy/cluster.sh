@@ -70,6 +70,7 @@ start_instance() { # name role port [extra args...]
     LAPOR_BUS_PREFIX=$BUS_PREFIX \
     LAPOR_SKIP_MIGRATIONS=true \
     LAPOR_LOG_FORMAT=json \
+    LAPOR_PHOTO_DIR="$RUN_DIR/photos" \
         nohup "$LAPOR_BIN" serve --role "$role" --instance-id "$name" --data-dir "$RUN_DIR/$name" \
         "${listen[@]}" "$@" >"$RUN_DIR/$name.log" 2>&1 &
     echo $! >"$RUN_DIR/$name.pid"

@@ -148,7 +148,14 @@ for what in "/reports/me:$CIT" "/cases/inbox:$OFF"; do
     log "report $id is in $path through :$P8081"
 done
 
-# 4. Write side, read databases, consumer groups and outboxes agree.
+# 4. The web app is served through nginx: the public feed lists the reports
+#    and the event stream is not buffered away.
+feed=$(curl -fsS "$WRITE/app/feed?sort=new")
+echo "$feed" | grep -q "Smoke report 12 through nginx" || fail "GET /app/feed through :$P8080 does not list the reports"
+curl -fsS -o /dev/null "$WRITE/static/app.css" || fail "GET /static/app.css through :$P8080"
+log "the web app answers through :$P8080 (feed lists the smoke reports)"
+
+# 5. Write side, read databases, consumer groups and outboxes agree.
 pg_url() { local base=${PG_ADMIN_URL%%\?*}; echo "${base%/*}/$1"; }
 reads="$(pg_url "${DB_PREFIX}_read_primary"),$(pg_url "${DB_PREFIX}_read_replica1"),$(pg_url "${DB_PREFIX}_read_replica2")"
 in_sync=""

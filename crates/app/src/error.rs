@@ -21,6 +21,12 @@ pub enum AppError {
     /// Refused by the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// An upload is larger than allowed (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// An upload is not of an accepted type (415).
+    #[error("{0}")]
+    UnsupportedMedia(String),
     /// Too many requests or overload (429/503).
     #[error("{0}")]
     Unavailable(String),
@@ -63,6 +69,19 @@ impl From<lapor_domain::report::ReportError> for AppError {
                 AppError::Conflict(e.to_string())
             }
             _ => AppError::Invalid(e.to_string()),
+        }
+    }
+}
+
+impl From<lapor_domain::photo::PhotoError> for AppError {
+    fn from(e: lapor_domain::photo::PhotoError) -> Self {
+        use lapor_domain::photo::PhotoError as P;
+        match e {
+            P::NotOwner => AppError::Forbidden(e.to_string()),
+            P::NoPhotos => AppError::Invalid(e.to_string()),
+            P::NotEditable(_) | P::Withdrawn | P::TooMany { .. } => {
+                AppError::Conflict(e.to_string())
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 //! catches up alone when it returns.
 
 use crate::ports::{ReadStore, ReportFilter, StoreError, StoreResult};
-use crate::views::{CategoryStats, Listing, ReportView};
+use crate::views::{CategoryStats, Listing, ReportView, TimelineEntry};
 use async_trait::async_trait;
 use lapor_domain::catalog::CategorySlug;
 use lapor_domain::ids::ReportId;
@@ -57,6 +57,9 @@ impl ReadStore for FailoverRead {
     async fn list_reports(&self, filter: &ReportFilter) -> StoreResult<Listing<ReportView>> {
         self.with(|s| async move { s.list_reports(filter).await })
             .await
+    }
+    async fn timelines(&self, ids: &[ReportId]) -> StoreResult<Vec<(ReportId, TimelineEntry)>> {
+        self.with(|s| async move { s.timelines(ids).await }).await
     }
     async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>> {
         self.with(|s| async move { s.report(id, with_timeline).await })

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod error;
 pub mod failover;
 pub mod maintenance;
+pub mod photo_files;
 pub mod ports;
 pub mod security;
 pub mod services;

@@ -11,9 +11,10 @@ use crate::views::*;
 use async_trait::async_trait;
 use lapor_domain::Timestamp;
 use lapor_domain::access::{ListingScope, Owner, Role};
+use lapor_domain::analytics::{CaseFacts, OpenCases};
 use lapor_domain::catalog::{Agency, AgencyCode, Catalog, Category, CategorySlug};
 use lapor_domain::events::EventEnvelope;
-use lapor_domain::ids::{NotificationId, ReportId, UserId};
+use lapor_domain::ids::{NotificationId, PhotoId, ReportId, UserId};
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::Report;
 use lapor_domain::sla::{SlaJob, SlaStatus};
@@ -179,6 +180,58 @@ pub trait ReportingStore: Outbox + EventConsumer {
         at: Timestamp,
     ) -> StoreResult<Option<i64>>;
     async fn count_reports(&self) -> StoreResult<i64>;
+    /// Records photos whose files are already stored, if the report is
+    /// still editable (RECEIVED, not withdrawn) and would then have at most
+    /// `max` photos, and appends the event, in one transaction. `Conflict`
+    /// (with a message for the caller) otherwise.
+    async fn add_photos(
+        &self,
+        id: ReportId,
+        photos: &[NewPhoto],
+        max: usize,
+        event: &EventEnvelope,
+    ) -> StoreResult<()>;
+    /// The report's photos, oldest first.
+    async fn photos(&self, id: ReportId) -> StoreResult<Vec<PhotoId>>;
+}
+
+/// A sanitised photo as the reporting write side records it (the pictures
+/// themselves are files: [`PhotoFiles`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPhoto {
+    pub id: PhotoId,
+    pub width: u32,
+    pub height: u32,
+    /// Size of the stored (sanitised) image file.
+    pub bytes: i64,
+}
+
+// ---------------------------------------------------------------- photo files
+
+/// Where photo files live: the picture and its thumbnail, both already
+/// sanitised, under the report they belong to. The local adapter
+/// ([`crate::photo_files::LocalPhotoFiles`]) writes to a directory; a shared
+/// store (object storage, a network file system) can implement the same.
+#[async_trait]
+pub trait PhotoFiles: Send + Sync {
+    /// Stores both files durably before returning (a photo is recorded in
+    /// the database only after this succeeded). Replaces existing files.
+    async fn save(
+        &self,
+        report: ReportId,
+        photo: PhotoId,
+        image: &[u8],
+        thumb: &[u8],
+    ) -> StoreResult<()>;
+    /// The picture (or its thumbnail); `None` if there is no such file.
+    async fn read(
+        &self,
+        report: ReportId,
+        photo: PhotoId,
+        thumb: bool,
+    ) -> StoreResult<Option<Vec<u8>>>;
+    /// Removes both files, if present.
+    async fn remove(&self, report: ReportId, photo: PhotoId) -> StoreResult<()>;
 }
 
 // ---------------------------------------------------------------- reporting (read)
@@ -191,6 +244,13 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    pub fn at(created_at: Timestamp, id: ReportId) -> Self {
+        Self {
+            created_at_ms: crate::clock::millis(created_at),
+            id,
+        }
+    }
+
     /// Cursors are opaque to clients: `<created_at ms>_<id>`.
     pub fn encode(&self) -> String {
         format!("{}_{}", self.created_at_ms, self.id)
@@ -224,14 +284,34 @@ pub struct ReportFilter {
     pub only_owners: Option<Vec<Owner>>,
     pub category: Option<CategorySlug>,
     pub status: Option<Status>,
+    /// Words that must appear in the title or text (case-insensitive).
+    pub search: Option<String>,
     pub sort: FeedSort,
     pub paging: Paging,
+}
+
+/// A `LIKE` pattern matching `text` anywhere, with `\` escaping the
+/// wildcards a user typed.
+pub fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 #[async_trait]
 pub trait ReadStore: Send + Sync {
     async fn list_reports(&self, filter: &ReportFilter) -> StoreResult<Listing<ReportView>>;
     async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>>;
+    /// The timelines of these reports in one query: each entry with its
+    /// report, in report and time order.
+    async fn timelines(&self, ids: &[ReportId]) -> StoreResult<Vec<(ReportId, TimelineEntry)>>;
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>>;
     /// Every projected report, withdrawn ones included (sync checks compare
     /// it with the write side).
@@ -240,14 +320,100 @@ pub trait ReadStore: Send + Sync {
 
 // ---------------------------------------------------------------- operations
 
+/// Orders of the officers' inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InboxSort {
+    /// Newest first (the seed's order); the only one with keyset paging.
+    #[default]
+    Newest,
+    Oldest,
+    /// Most upvoted first, then newest.
+    Upvotes,
+    /// Earliest SLA due time first; cases without one (filed before Lapor
+    /// recorded due times) last, then oldest first.
+    SlaDue,
+}
+
+impl InboxSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxSort::Newest => "newest",
+            InboxSort::Oldest => "oldest",
+            InboxSort::Upvotes => "upvotes",
+            InboxSort::SlaDue => "sla_due",
+        }
+    }
+}
+
+impl std::str::FromStr for InboxSort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "newest" => Ok(InboxSort::Newest),
+            "oldest" => Ok(InboxSort::Oldest),
+            "upvotes" | "top" => Ok(InboxSort::Upvotes),
+            "sla_due" => Ok(InboxSort::SlaDue),
+            _ => Err(format!(
+                "invalid sort '{s}': use newest, oldest, upvotes or sla_due"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct InboxFilter {
     /// `None` for the city head (every agency).
     pub agency: Option<AgencyCode>,
     pub status: Option<Status>,
     pub category: Option<CategorySlug>,
+    /// Only open cases (RECEIVED, IN_PROGRESS) whose due time is before `now`.
+    pub overdue_only: bool,
+    /// The application clock's now (for `overdue_only`).
+    pub now: Timestamp,
+    pub sort: InboxSort,
+    /// Keyset paging only with [`InboxSort::Newest`]; offset paging (with a
+    /// `total`) with any sort.
+    pub paging: Paging,
+}
+
+/// The rows an inbox page reads: newest first after `after` (keyset), or
+/// from `offset` in the page's order; `limit + 1` rows are read so the page
+/// knows whether more follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxWindow {
     pub after: Option<Cursor>,
     pub limit: i64,
+    /// `Some` for offset paging, which also reports the total.
+    pub offset: Option<i64>,
+}
+
+impl InboxFilter {
+    /// Where this page starts and how many rows it reads. A cursor counts
+    /// only with the newest-first order it was made in.
+    pub fn window(&self) -> InboxWindow {
+        match self.paging {
+            Paging::Keyset { after, limit } => InboxWindow {
+                after: after.filter(|_| self.sort == InboxSort::Newest),
+                limit,
+                offset: None,
+            },
+            Paging::Offset { page, per_page } => InboxWindow {
+                after: None,
+                limit: per_page,
+                offset: Some((page - 1) * per_page),
+            },
+        }
+    }
+
+    /// The page from the rows read for [`Self::window`] (and, with offset
+    /// paging, the total).
+    pub fn page(&self, rows: Vec<CaseView>, total: Option<i64>) -> Listing<CaseView> {
+        let w = self.window();
+        let newest = w.offset.is_none() && self.sort == InboxSort::Newest;
+        let mut page = Listing::keyset(rows, w.limit, |c| newest.then(|| c.cursor()));
+        page.total = w.offset.and(total);
+        page
+    }
 }
 
 /// The state the operations context keeps per case.
@@ -264,6 +430,12 @@ pub trait OperationsStore: Outbox + EventConsumer {
     async fn inbox(&self, filter: &InboxFilter) -> StoreResult<Listing<CaseView>>;
     async fn case_state(&self, id: ReportId) -> StoreResult<Option<CaseState>>;
     async fn case_detail(&self, id: ReportId) -> StoreResult<Option<CaseDetail>>;
+    /// The agency and title of each of these cases that exists (one query,
+    /// for pages that list cases known by id).
+    async fn case_titles(
+        &self,
+        ids: &[ReportId],
+    ) -> StoreResult<Vec<(ReportId, AgencyCode, String)>>;
     /// Moves the case if its status is still `expected`; records history
     /// and appends the event. `Conflict` if someone else moved it first.
     async fn change_status(
@@ -274,6 +446,17 @@ pub trait OperationsStore: Outbox + EventConsumer {
     ) -> StoreResult<()>;
     async fn add_answer(&self, event: &EventEnvelope) -> StoreResult<()>;
     async fn count_cases(&self) -> StoreResult<i64>;
+    /// The facts analytics needs about each case (withdrawn ones excluded)
+    /// of `agency` (or every agency) filed in `[from, to)`.
+    async fn case_facts(
+        &self,
+        agency: Option<&AgencyCode>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<CaseFacts>>;
+    /// Open cases (RECEIVED, IN_PROGRESS; not withdrawn) now, counted by
+    /// agency, status and who moved them to IN_PROGRESS.
+    async fn open_cases(&self, agency: Option<&AgencyCode>) -> StoreResult<Vec<OpenCases>>;
 }
 
 // ---------------------------------------------------------------- workflow
@@ -387,4 +570,42 @@ pub fn not_yet(event: &EventEnvelope) -> StoreResult<()> {
         "report {} not projected yet; retrying",
         event.report_id
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(sort: InboxSort, paging: Paging) -> InboxFilter {
+        InboxFilter {
+            agency: None,
+            status: None,
+            category: None,
+            overdue_only: false,
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            sort,
+            paging,
+        }
+    }
+
+    #[test]
+    fn an_inbox_window_keeps_a_cursor_only_for_newest_first() {
+        let after = Some(Cursor {
+            created_at_ms: 5,
+            id: ReportId::new_v7(),
+        });
+        let w = filter(InboxSort::Newest, Paging::Keyset { after, limit: 10 }).window();
+        assert_eq!((w.after, w.limit, w.offset), (after, 10, None));
+        let w = filter(InboxSort::Upvotes, Paging::Keyset { after, limit: 10 }).window();
+        assert_eq!(w.after, None);
+        let w = filter(
+            InboxSort::Upvotes,
+            Paging::Offset {
+                page: 3,
+                per_page: 20,
+            },
+        )
+        .window();
+        assert_eq!((w.after, w.limit, w.offset), (None, 20, Some(40)));
+    }
 }

@@ -7,6 +7,7 @@ use crate::ports::*;
 use crate::security::{HashCost, LoginCache, Tokens};
 use crate::signals::Signals;
 use lapor_domain::catalog::Catalog;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -28,7 +29,14 @@ pub struct AppConfig {
     /// How long a successful login may be reused without argon2id (0 turns
     /// the cache off); see `security::LoginCache`.
     pub login_cache_ttl: Duration,
+    /// Where photo files are kept (the local adapter's directory).
+    pub photo_dir: PathBuf,
+    /// The largest photo file accepted in an upload, in bytes.
+    pub max_photo_bytes: usize,
 }
+
+/// Default for [`AppConfig::max_photo_bytes`]: 8 MiB.
+pub const DEFAULT_MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -43,6 +51,8 @@ impl Default for AppConfig {
             poll_interval: Duration::from_millis(100),
             batch_size: 256,
             login_cache_ttl: Duration::from_secs(600),
+            photo_dir: PathBuf::from("./data/photos"),
+            max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
         }
     }
 }
@@ -74,6 +84,11 @@ struct Inner {
     /// core for tens of milliseconds): a login storm queues here instead of
     /// exhausting memory and starving every other request.
     hashing: tokio::sync::Semaphore,
+    /// Where photo files are stored.
+    photo_files: Arc<dyn PhotoFiles>,
+    /// Bounds concurrent image decoding (CPU and up to a few hundred MiB
+    /// each), like `hashing`.
+    media: tokio::sync::Semaphore,
 }
 
 /// Cheap to clone; one per process.
@@ -81,12 +96,28 @@ struct Inner {
 pub struct App(Arc<Inner>);
 
 impl App {
+    /// Builds the app with photo files in `config.photo_dir`.
     pub async fn new(
         config: AppConfig,
         stores: Stores,
         bus: Arc<dyn EventBus>,
         clock: Arc<dyn Clock>,
         tokens: Tokens,
+    ) -> anyhow::Result<Self> {
+        let files = Arc::new(crate::photo_files::LocalPhotoFiles::new(
+            config.photo_dir.clone(),
+        ));
+        Self::with_photo_files(config, stores, bus, clock, tokens, files).await
+    }
+
+    /// Builds the app with another photo storage adapter.
+    pub async fn with_photo_files(
+        config: AppConfig,
+        stores: Stores,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        tokens: Tokens,
+        photo_files: Arc<dyn PhotoFiles>,
     ) -> anyhow::Result<Self> {
         let catalog = stores.identity.catalog().await?;
         let capacity = if config.login_cache_ttl.is_zero() {
@@ -101,6 +132,8 @@ impl App {
         Ok(Self(Arc::new(Inner {
             logins,
             hashing: tokio::sync::Semaphore::new(cores.max(2)),
+            media: tokio::sync::Semaphore::new(cores.max(2)),
+            photo_files,
             config,
             stores,
             bus,
@@ -128,6 +161,12 @@ impl App {
     }
     pub fn logins(&self) -> &LoginCache {
         &self.0.logins
+    }
+    pub fn photo_files(&self) -> &Arc<dyn PhotoFiles> {
+        &self.0.photo_files
+    }
+    pub(crate) fn media_slots(&self) -> &tokio::sync::Semaphore {
+        &self.0.media
     }
 
     /// Runs a password-hashing job on the blocking pool, at most a few at a

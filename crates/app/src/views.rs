@@ -2,10 +2,11 @@
 //! (seed 1's `report_id`/`current_status`/`content` and seed 2's
 //! `id`/`status`/`description`) so either seed's clients read them unchanged.
 
+use crate::ports::Cursor;
 use lapor_domain::Timestamp;
 use lapor_domain::access::{Owner, Visibility};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::ids::{AnswerId, NotificationId, ReportId, UserId};
+use lapor_domain::ids::{AnswerId, NotificationId, PhotoId, ReportId, UserId};
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::Location;
 use lapor_domain::sla::SlaStatus;
@@ -69,12 +70,37 @@ pub struct ReportView {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub last_status_at: Timestamp,
+    /// The report's photos, oldest first (sanitised JPEGs; the URLs answer
+    /// to whoever may see the report).
+    pub photos: Vec<PhotoRef>,
     /// Status changes, answers and escalations; only in single-report reads
     /// for the reporter and the responsible staff.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<TimelineEntry>>,
     #[serde(skip)]
     pub owner: Option<Owner>,
+}
+
+/// A photo of a report: where to fetch it and its thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PhotoRef {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: PhotoId,
+    /// `/reports/{report_id}/photos/{photo_id}` (a JPEG).
+    pub url: String,
+    /// `/reports/{report_id}/photos/{photo_id}/thumb` (a JPEG within 320x320).
+    pub thumb_url: String,
+}
+
+impl PhotoRef {
+    pub fn new(report: ReportId, photo: PhotoId) -> Self {
+        let url = format!("/reports/{report}/photos/{photo}");
+        Self {
+            id: photo,
+            thumb_url: format!("{url}/thumb"),
+            url,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -119,6 +145,21 @@ pub struct CaseView {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    /// When the SLA is due; null for cases filed before Lapor recorded it
+    /// (and briefly after filing, until workflow has started the SLA).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    /// Open (RECEIVED or IN_PROGRESS) and past `due_at`, by the server's clock.
+    pub is_overdue: bool,
+}
+
+impl CaseView {
+    /// Sets `is_overdue` for `now` (the application clock, not the database's).
+    pub fn with_overdue(mut self, now: Timestamp) -> Self {
+        self.is_overdue = !self.status.is_final() && self.due_at.is_some_and(|d| now > d);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -248,4 +289,126 @@ pub struct Listing<T> {
     pub items: Vec<T>,
     pub total: Option<i64>,
     pub next_cursor: Option<String>,
+}
+
+impl<T> Listing<T> {
+    /// A keyset page from up to `limit + 1` rows read in page order: the
+    /// extra row only says that more follow, and then `cursor` of the last
+    /// row shown (for orders that page by cursor) is where the next starts.
+    pub fn keyset(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> Option<Cursor>) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = match more {
+            true => rows.last().and_then(cursor).map(|c| c.encode()),
+            false => None,
+        };
+        Self {
+            items: rows,
+            total: None,
+            next_cursor,
+        }
+    }
+}
+
+impl ReportView {
+    /// Where this report sits in a newest-first listing.
+    pub fn cursor(&self) -> Cursor {
+        Cursor::at(self.created_at, self.id)
+    }
+}
+
+impl CaseView {
+    /// Where this case sits in a newest-first inbox.
+    pub fn cursor(&self) -> Cursor {
+        Cursor::at(self.created_at, self.report_id)
+    }
+}
+
+// ---------------------------------------------------------------- analytics
+
+/// Nearest-rank percentiles of durations in whole seconds (null without
+/// samples).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DurationStatsView {
+    pub samples: i64,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+}
+
+/// Figures about the cases filed in the period (definitions in docs/api.md
+/// and `lapor_domain::analytics`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseStatsView {
+    /// Cases filed in the period (for an officer: those they handled).
+    pub cases: i64,
+    pub responded: i64,
+    pub resolved: i64,
+    pub rejected: i64,
+    /// Cases escalated at least once.
+    pub escalated: i64,
+    /// `escalated / cases`, 0 to 1; null without cases.
+    pub breach_rate: Option<f64>,
+    pub first_response: DurationStatsView,
+    pub resolution: DurationStatsView,
+}
+
+/// Open cases now, whenever they were filed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BacklogView {
+    pub open: i64,
+    pub received: i64,
+    pub in_progress: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgencyPerformanceView {
+    #[schema(value_type = String)]
+    pub agency: AgencyCode,
+    pub backlog: BacklogView,
+    pub stats: CaseStatsView,
+}
+
+/// One staff member's figures for one agency's cases.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfficerPerformanceView {
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
+    /// Null if the account no longer exists.
+    pub username: Option<String>,
+    #[schema(value_type = String)]
+    pub agency: AgencyCode,
+    /// Cases they moved to IN_PROGRESS that are still IN_PROGRESS.
+    pub open_in_progress: i64,
+    pub stats: CaseStatsView,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayCountView {
+    /// A UTC day, `YYYY-MM-DD`.
+    pub date: String,
+    /// Cases filed that day.
+    pub created: i64,
+    /// Cases filed in the period and closed (RESOLVED or REJECTED) that day.
+    pub resolved: i64,
+}
+
+/// Performance over `[from, to)` of one agency or every agency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PerformanceView {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Timestamp,
+    /// The agency asked for; null for every agency.
+    #[schema(value_type = Option<String>)]
+    pub agency: Option<AgencyCode>,
+    /// Every agency in the selection together.
+    pub overall: CaseStatsView,
+    pub backlog: BacklogView,
+    pub agencies: Vec<AgencyPerformanceView>,
+    pub officers: Vec<OfficerPerformanceView>,
+    pub daily: Vec<DayCountView>,
 }

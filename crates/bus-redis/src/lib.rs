@@ -24,11 +24,12 @@
 //!   marker. Two relays publishing the same outbox rows, or a relay that
 //!   crashed before marking its rows, produce each event once in the stream.
 //! * **fetch** (per group, as this process's consumer) returns, in this
-//!   order: the consumer's own pending entries (delivered before a restart,
-//!   never acknowledged; `XREADGROUP ... 0`), entries claimed from other
-//!   consumers idle at least `claim_after` (`XAUTOCLAIM`; a consumer that
-//!   died keeps entries pending until a live one claims them), then new
-//!   entries (`XREADGROUP ... >`). An entry whose envelope does not parse,
+//!   order: entries claimed from other consumers idle at least
+//!   `claim_after` (`XAUTOCLAIM`; a consumer that died keeps entries pending
+//!   until a live one claims them; they come first because they are older
+//!   and later events may depend on them), the consumer's own pending
+//!   entries (delivered before, never acknowledged; `XREADGROUP ... 0`),
+//!   then new entries (`XREADGROUP ... >`). An entry whose envelope does not parse,
 //!   or that was deleted from the stream, is acknowledged and skipped with a
 //!   warning rather than delivered forever.
 //! * **ack** is `XACK`; consumers acknowledge only after their apply
@@ -421,12 +422,16 @@ impl RedisBus {
 
     async fn fetch_once(&self, group: &str, max: usize) -> RedisResult<Vec<Delivery>> {
         let mut batch = Batch::new(max);
-        // 1. Our own history: delivered to this consumer name, never acked.
-        let own: Value = self.q(&self.read_group(group, max, "0")).await?;
-        batch.take(reply::read_reply(own));
-        // 2. Entries other consumers have left pending too long.
+        // 1. Entries other consumers have left pending too long. They are
+        //    older than anything this consumer holds, and events it holds
+        //    may depend on them (an event about a report whose creation a
+        //    dead consumer took): taking them first keeps a batch that
+        //    waits for them from being retried forever.
+        self.claim(group, &mut batch).await?;
+        // 2. Our own history: delivered to this consumer name, never acked.
         if batch.room() > 0 {
-            self.claim(group, &mut batch).await?;
+            let own: Value = self.q(&self.read_group(group, batch.room(), "0")).await?;
+            batch.take(reply::read_reply(own));
         }
         // 3. New entries.
         if batch.room() > 0 {

@@ -283,6 +283,32 @@ pub fn listing_scope(viewer: Option<&Principal>) -> ListingScope {
     }
 }
 
+/// Why a staff member may not look at an agency's cases.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ScopeError {
+    #[error("your account belongs to no agency")]
+    NoAgency,
+    #[error("you can only see your own agency")]
+    OtherAgency,
+}
+
+/// The agency whose cases `by` looks at when asking for `requested`:
+/// the city head any agency or, with none requested, every agency (`None`);
+/// officers and supervisors only their own (also when none is requested).
+pub fn agency_scope(
+    by: &Principal,
+    requested: Option<AgencyCode>,
+) -> Result<Option<AgencyCode>, ScopeError> {
+    if by.role == Role::Admin {
+        return Ok(requested);
+    }
+    let own = by.agency.clone().ok_or(ScopeError::NoAgency)?;
+    match requested {
+        Some(r) if r != own => Err(ScopeError::OtherAgency),
+        _ => Ok(Some(own)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,5 +406,35 @@ mod tests {
     fn visibility_parses_case_insensitively() {
         assert_eq!("private".parse::<Visibility>(), Ok(Visibility::Private));
         assert!("secret".parse::<Visibility>().is_err());
+    }
+
+    #[test]
+    fn staff_see_their_own_agency_and_the_city_head_any() {
+        let infra = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        let health = AgencyCode::parse("AGENCY_HEALTH").unwrap();
+        let p = |role, agency: Option<&AgencyCode>| Principal {
+            user_id: UserId::new_v7(),
+            username: "x".into(),
+            role,
+            agency: agency.cloned(),
+            owner_tag: None,
+        };
+        let officer = p(Role::Officer, Some(&infra));
+        assert_eq!(agency_scope(&officer, None), Ok(Some(infra.clone())));
+        assert_eq!(
+            agency_scope(&officer, Some(infra.clone())),
+            Ok(Some(infra.clone()))
+        );
+        assert_eq!(
+            agency_scope(&officer, Some(health.clone())),
+            Err(ScopeError::OtherAgency)
+        );
+        assert_eq!(
+            agency_scope(&p(Role::Supervisor, None), None),
+            Err(ScopeError::NoAgency)
+        );
+        let head = p(Role::Admin, None);
+        assert_eq!(agency_scope(&head, None), Ok(None));
+        assert_eq!(agency_scope(&head, Some(health.clone())), Ok(Some(health)));
     }
 }

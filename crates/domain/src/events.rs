@@ -8,7 +8,7 @@
 use crate::Timestamp;
 use crate::access::{Owner, Visibility};
 use crate::catalog::{AgencyCode, CategorySlug};
-use crate::ids::{AnswerId, EventId, ReportId, UserId};
+use crate::ids::{AnswerId, EventId, PhotoId, ReportId, UserId};
 use crate::lifecycle::Status;
 use crate::report::Location;
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,29 @@ pub struct ReportEscalated {
     pub escalated_at: Timestamp,
 }
 
+/// The owner attached photos to a report (files are stored before the event
+/// is recorded). Carries no reporter identity and no location: the photos
+/// were stripped of their metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotosAdded {
+    pub report_id: ReportId,
+    pub photo_ids: Vec<PhotoId>,
+    pub agency: AgencyCode,
+    #[serde(with = "time::serde::rfc3339")]
+    pub added_at: Timestamp,
+}
+
+/// Workflow started a report's SLA clock (appended in the transaction that
+/// creates the SLA job). Escalations do not move `due_at`: it is the one
+/// deadline of the report; each escalation raises the level instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaStarted {
+    pub report_id: ReportId,
+    pub owner_agency: AgencyCode,
+    #[serde(with = "time::serde::rfc3339")]
+    pub due_at: Timestamp,
+}
+
 /// Every event Lapor emits, typed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
@@ -105,6 +128,8 @@ pub enum DomainEvent {
     StatusUpdated(StatusUpdated),
     CaseAnswered(CaseAnswered),
     ReportEscalated(ReportEscalated),
+    SlaStarted(SlaStarted),
+    PhotosAdded(PhotosAdded),
 }
 
 impl DomainEvent {
@@ -117,6 +142,8 @@ impl DomainEvent {
             DomainEvent::StatusUpdated(_) => "report.status.updated",
             DomainEvent::CaseAnswered(_) => "case.answered",
             DomainEvent::ReportEscalated(_) => "report.escalated",
+            DomainEvent::SlaStarted(_) => "sla.started",
+            DomainEvent::PhotosAdded(_) => "report.photos_added",
         }
     }
 
@@ -129,6 +156,8 @@ impl DomainEvent {
             DomainEvent::StatusUpdated(e) => e.report_id,
             DomainEvent::CaseAnswered(e) => e.report_id,
             DomainEvent::ReportEscalated(e) => e.report_id,
+            DomainEvent::SlaStarted(e) => e.report_id,
+            DomainEvent::PhotosAdded(e) => e.report_id,
         }
     }
 
@@ -141,6 +170,8 @@ impl DomainEvent {
             DomainEvent::StatusUpdated(e) => serde_json::to_value(e),
             DomainEvent::CaseAnswered(e) => serde_json::to_value(e),
             DomainEvent::ReportEscalated(e) => serde_json::to_value(e),
+            DomainEvent::SlaStarted(e) => serde_json::to_value(e),
+            DomainEvent::PhotosAdded(e) => serde_json::to_value(e),
         };
         v.expect("event payloads always serialize")
     }
@@ -192,7 +223,8 @@ impl EventEnvelope {
     /// skip events they do not understand (a newer producer may be running).
     pub fn decode(&self) -> Result<DomainEvent, DecodeError> {
         fn de<T: serde::de::DeserializeOwned>(e: &EventEnvelope) -> Result<T, DecodeError> {
-            serde_json::from_value(e.payload.clone())
+            // From a reference: no copy of the payload tree.
+            T::deserialize(&e.payload)
                 .map_err(|err| DecodeError::Payload(e.event_type.clone(), err))
         }
         Ok(match self.event_type.as_str() {
@@ -203,6 +235,8 @@ impl EventEnvelope {
             "report.status.updated" => DomainEvent::StatusUpdated(de(self)?),
             "case.answered" => DomainEvent::CaseAnswered(de(self)?),
             "report.escalated" => DomainEvent::ReportEscalated(de(self)?),
+            "sla.started" => DomainEvent::SlaStarted(de(self)?),
+            "report.photos_added" => DomainEvent::PhotosAdded(de(self)?),
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }
@@ -235,6 +269,44 @@ mod tests {
         assert!(json.contains(r#""reporter_user_id":null"#));
         assert!(json.contains(r#""created_at":"2026-01-02T20:00:00Z""#));
         assert_eq!(env.event_type, "report.created");
+        let back: EventEnvelope = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.decode().unwrap(), ev);
+    }
+
+    #[test]
+    fn photos_added_round_trips_without_identity() {
+        let ev = DomainEvent::PhotosAdded(PhotosAdded {
+            report_id: ReportId::new_v7(),
+            photo_ids: vec![PhotoId::new_v7(), PhotoId::new_v7()],
+            agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            added_at: time::macros::datetime!(2026-01-02 20:00 UTC),
+        });
+        let env = ev
+            .clone()
+            .into_envelope(time::macros::datetime!(2026-01-02 20:00 UTC));
+        assert_eq!(env.event_type, "report.photos_added");
+        let json = serde_json::to_string(&env).unwrap();
+        assert!(!json.contains("user"), "{json}");
+        let back: EventEnvelope = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.decode().unwrap(), ev);
+    }
+
+    #[test]
+    fn sla_started_round_trips() {
+        let ev = DomainEvent::SlaStarted(SlaStarted {
+            report_id: ReportId::new_v7(),
+            owner_agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            due_at: time::macros::datetime!(2026-01-03 20:00 UTC),
+        });
+        let env = ev
+            .clone()
+            .into_envelope(time::macros::datetime!(2026-01-02 20:00 UTC));
+        assert_eq!(env.event_type, "sla.started");
+        let json = serde_json::to_string(&env).unwrap();
+        assert!(
+            json.contains(r#""due_at":"2026-01-03T20:00:00Z""#),
+            "{json}"
+        );
         let back: EventEnvelope = serde_json::from_str(&json).unwrap();
         assert_eq!(back.decode().unwrap(), ev);
     }

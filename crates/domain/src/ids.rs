@@ -54,3 +54,7 @@ id_type!(
     /// An officer's answer to the citizen.
     AnswerId
 );
+id_type!(
+    /// A photo attached to a report.
+    PhotoId
+);

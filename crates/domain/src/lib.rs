@@ -6,17 +6,21 @@
 //!
 //! * [`catalog`]: categories, agencies and routing of a category to its agency.
 //! * [`report`]: the citizen's report (create, edit, withdraw, upvote rules).
+//! * [`photo`]: who may add photos to a report, and how many.
 //! * [`lifecycle`]: the case status machine worked by officers.
 //! * [`access`]: who is acting ([`access::Principal`]) and what they may see.
 //! * [`sla`]: due times and the escalation ladder.
 //! * [`events`]: the event contract shared by every context.
+//! * [`analytics`]: performance figures (percentiles, breach rate) from case facts.
 
 pub mod access;
+pub mod analytics;
 pub mod catalog;
 pub mod events;
 pub mod ids;
 pub mod lifecycle;
 pub mod notices;
+pub mod photo;
 pub mod report;
 pub mod sla;
 pub mod text;

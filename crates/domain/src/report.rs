@@ -256,7 +256,7 @@ pub fn upvote(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::access::{OwnerTag, Role};
     use crate::ids::UserId;
@@ -264,7 +264,8 @@ mod tests {
 
     const NOW: Timestamp = datetime!(2026-03-01 08:00 UTC);
 
-    fn citizen(t: char) -> Principal {
+    /// A citizen whose anonymous tag is `t` repeated (photo tests use it too).
+    pub(crate) fn citizen(t: char) -> Principal {
         Principal {
             user_id: UserId::new_v7(),
             username: "citizen".into(),

@@ -7,6 +7,7 @@
 //! [`extract::MaybeUser`] allows none but rejects a bad token); every error
 //! becomes the seed's JSON envelope through [`error::ApiError`].
 
+pub mod body;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -37,7 +38,7 @@ pub struct HttpRoles {
     pub command: bool,
     /// Report listings and reads, statistics, categories.
     pub query: bool,
-    /// Cases.
+    /// Cases and performance analytics.
     pub operations: bool,
     /// SLA and notifications.
     pub workflow: bool,
@@ -66,13 +67,18 @@ pub fn router(app: App, roles: HttpRoles) -> Router {
     if roles.command {
         r = r
             .merge(routes::reports::command_router())
+            .merge(routes::photos::command_router(app.config().max_photo_bytes))
             .merge(routes::admin::router());
     }
     if roles.query {
-        r = r.merge(routes::reports::query_router());
+        r = r
+            .merge(routes::reports::query_router())
+            .merge(routes::photos::query_router());
     }
     if roles.operations {
-        r = r.merge(routes::cases::router());
+        r = r
+            .merge(routes::cases::router())
+            .merge(routes::analytics::router());
     }
     if roles.workflow {
         r = r

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The largest `--max-photo-bytes` accepted (64 MiB): an upload of five such
+/// photos is what one request may carry.
+pub const MAX_PHOTO_BYTES_LIMIT: usize = 64 * 1024 * 1024;
+
 /// What a `lapor serve` process runs. The embedded default runs them all;
 /// scaled out, each role runs as many instances as needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
@@ -102,6 +106,11 @@ pub struct EngineArgs {
     /// live one (that consumer is presumed dead), in milliseconds.
     #[arg(long, env = "LAPOR_BUS_CLAIM_AFTER_MS", default_value_t = 30_000)]
     pub bus_claim_after_ms: u64,
+
+    /// Redis: how often relays remove stream entries every group has
+    /// acknowledged, in seconds.
+    #[arg(long, env = "LAPOR_BUS_TRIM_SECS", default_value_t = 30)]
+    pub bus_trim_secs: u64,
 }
 
 impl fmt::Debug for EngineArgs {
@@ -142,6 +151,37 @@ pub struct ServeArgs {
     /// so seed clients configured for those ports work unchanged.
     #[arg(long, env = "LAPOR_COMPAT_PORTS", default_value_t = false)]
     pub compat_ports: bool,
+
+    /// Map tile URL template for the web app's maps, e.g.
+    /// `https://tile.openstreetmap.org/{z}/{x}/{y}.png` (respect the tile
+    /// server's usage policy). Empty: maps show markers without a
+    /// background and the browser contacts no other server.
+    #[arg(long, env = "LAPOR_MAP_TILES", default_value = "")]
+    pub map_tiles: String,
+
+    /// Attribution shown on maps for the tile server.
+    #[arg(long, env = "LAPOR_MAP_ATTRIBUTION", default_value = "")]
+    pub map_attribution: String,
+
+    /// Where maps start: `lat,lon` of the city centre.
+    #[arg(long, env = "LAPOR_MAP_CENTER", default_value = "-6.2,106.816666", value_parser = parse_lat_lon)]
+    pub map_center: (f64, f64),
+
+    /// Send cookies without the `Secure` flag. Only for plain-HTTP
+    /// deployments on a host other than localhost (browsers accept Secure
+    /// cookies from http://localhost); serve Lapor over HTTPS instead.
+    #[arg(long, env = "LAPOR_INSECURE_COOKIES", default_value_t = false)]
+    pub insecure_cookies: bool,
+
+    /// Do not serve the web app (API only).
+    #[arg(long, env = "LAPOR_NO_WEB", default_value_t = false)]
+    pub no_web: bool,
+
+    /// Requests handled at once per listener; beyond this Lapor answers 503
+    /// with `Retry-After: 1` at once instead of queueing without bound
+    /// (load shedding; `/health` is never shed). 0: no limit.
+    #[arg(long, env = "LAPOR_MAX_IN_FLIGHT", default_value_t = 128)]
+    pub max_in_flight: usize,
 
     /// Roles to run, comma-separated: all, command, query, operations,
     /// workflow, projector, relay.
@@ -185,6 +225,16 @@ pub struct ServeArgs {
     /// Name of this instance in /health (default: random).
     #[arg(long, env = "LAPOR_INSTANCE_ID")]
     pub instance_id: Option<String>,
+
+    /// Directory for report photos (sanitised JPEGs and thumbnails), on every
+    /// engine. Default: DATA_DIR/photos. Scaled out, the command and query
+    /// instances must all see the same directory (shared storage).
+    #[arg(long, env = "LAPOR_PHOTO_DIR")]
+    pub photo_dir: Option<PathBuf>,
+
+    /// Largest photo file accepted in an upload, in bytes (default 8 MiB).
+    #[arg(long, env = "LAPOR_MAX_PHOTO_BYTES", default_value_t = lapor_app::state::DEFAULT_MAX_PHOTO_BYTES)]
+    pub max_photo_bytes: usize,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -235,6 +285,11 @@ impl ServeArgs {
         if self.hash_memory_kib < 8 || self.hash_passes < 1 {
             bail!("--hash-memory-kib must be at least 8 and --hash-passes at least 1");
         }
+        if !(1024..=MAX_PHOTO_BYTES_LIMIT).contains(&self.max_photo_bytes) {
+            bail!(
+                "--max-photo-bytes (LAPOR_MAX_PHOTO_BYTES) must be between 1024 and {MAX_PHOTO_BYTES_LIMIT}"
+            );
+        }
         Ok(())
     }
 
@@ -272,6 +327,15 @@ impl ServeArgs {
         }
     }
 
+    /// Where photos are kept: `--photo-dir`, or `photos` in the data
+    /// directory (which every engine has: it also holds the lock and the
+    /// generated JWT secret).
+    pub fn photo_dir(&self) -> PathBuf {
+        self.photo_dir
+            .clone()
+            .unwrap_or_else(|| self.engine.data_dir.join("photos"))
+    }
+
     pub fn sla_tick(&self) -> Duration {
         Duration::from_millis(self.sla_tick_ms)
     }
@@ -295,6 +359,16 @@ impl ServeArgs {
         write_private(&path, &secret.to_hex())?;
         tracing::info!(path = %path.display(), "generated a new JWT signing secret");
         Ok(secret)
+    }
+
+    /// The web app's settings.
+    pub fn web_config(&self) -> lapor_web::WebConfig {
+        lapor_web::WebConfig {
+            tile_url: self.map_tiles.clone(),
+            tile_attribution: self.map_attribution.clone(),
+            map_center: self.map_center,
+            secure_cookies: !self.insecure_cookies,
+        }
     }
 
     /// The extra listen addresses of `--compat-ports`.
@@ -335,4 +409,16 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         <Role as ValueEnum>::from_str(s, true)
     }
+}
+
+fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s
+        .split_once(',')
+        .ok_or_else(|| "expected `lat,lon`".to_owned())?;
+    let lat: f64 = a.trim().parse().map_err(|_| "bad latitude".to_owned())?;
+    let lon: f64 = b.trim().parse().map_err(|_| "bad longitude".to_owned())?;
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err("latitude must be in -90..90 and longitude in -180..180".into());
+    }
+    Ok((lat, lon))
 }

@@ -10,6 +10,12 @@ use lapor_domain::access::Role;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// mimalloc instead of glibc malloc: request handling allocates many small,
+/// short-lived objects across threads (rows, views, JSON), where glibc's
+/// arenas showed up as ~15% of server CPU (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "lapor",

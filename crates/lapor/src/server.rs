@@ -60,6 +60,51 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
     anyhow::bail!("{} is in use by another lapor process", dir.display())
 }
 
+/// Creates the photo directory (owner only: photos of PRIVATE and ANONYMOUS
+/// reports are personal data) and, for a process that stores photos, checks
+/// that it can write there, so a wrong `--photo-dir` fails at start rather
+/// than at the first upload. An existing directory open to others is
+/// restricted if this process owns it, and otherwise only warned about (a
+/// shared mount may be owned by someone else).
+fn prepare_photo_dir(dir: &Path, writes: bool) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).with_context(|| {
+        format!(
+            "creating the photo directory {} (--photo-dir)",
+            dir.display()
+        )
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0
+            && let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        {
+            tracing::warn!(dir = %dir.display(), error = %e,
+                "the photo directory is readable by other users and cannot be restricted");
+        }
+    }
+    if writes {
+        let probe = dir.join(format!(".write-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| {
+                format!(
+                    "the photo directory {} is not writable (--photo-dir)",
+                    dir.display()
+                )
+            })?;
+    }
+    Ok(())
+}
+
 /// Opens the engines (migrating them), builds the app once, starts the
 /// enabled roles and binds the listeners.
 pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
@@ -69,6 +114,10 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .instance_id
         .clone()
         .unwrap_or_else(|| AppConfig::default().instance_id);
+    let http_roles = args.http_roles();
+    if http_roles.command || http_roles.query {
+        prepare_photo_dir(&args.photo_dir(), http_roles.command)?;
+    }
     let engine = Arc::new(Engine::open(&args.engine, &instance_id).await?);
     let stores = engine.stores.clone();
     let bus = engine.bus.clone();
@@ -79,6 +128,8 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         sla_tick: args.sla_tick(),
         roles: args.roles_label(),
         login_cache_ttl: Duration::from_secs(args.login_cache_secs),
+        photo_dir: args.photo_dir(),
+        max_photo_bytes: args.max_photo_bytes,
         ..AppConfig::default()
     };
     let tokens = Tokens::new(&args.jwt_secret()?, args.token_ttl_secs);
@@ -114,7 +165,11 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             ));
         }
         if let Some(redis) = engine.redis() {
-            workers.spawn(trim_stream(redis, worker_cancel.clone()));
+            workers.spawn(trim_stream(
+                redis,
+                Duration::from_secs(args.engine.bus_trim_secs.max(1)),
+                worker_cancel.clone(),
+            ));
         }
         for url in engine.outbox_databases() {
             workers.spawn(listen_outbox(
@@ -144,6 +199,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             bus.clone(),
             poll,
             batch,
+            app.signals().clone(),
             worker_cancel.clone(),
         ));
     }
@@ -152,16 +208,31 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let http_cancel = CancellationToken::new();
     let mut servers = JoinSet::new();
     let mut addrs = vec![];
-    let http_roles = args.http_roles();
     if http_roles.any() {
         let mut listen = vec![args.listen];
         listen.extend(args.compat_addrs());
-        for addr in listen {
+        // The web app is served where commands are (it files reports and
+        // reads every context), on the main address only.
+        let web = (http_roles.command && !args.no_web).then(|| args.web_config());
+        for (i, addr) in listen.into_iter().enumerate() {
             let listener = TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             addrs.push(listener.local_addr()?);
-            let router = lapor_http::router(app.clone(), http_roles);
+            let mut router = lapor_http::router(app.clone(), http_roles);
+            if let (0, Some(config)) = (i, &web) {
+                router = router.merge(lapor_web::router(
+                    app.clone(),
+                    config.clone(),
+                    http_cancel.clone(),
+                ));
+            }
+            if args.max_in_flight > 0 {
+                router = router.layer(axum::middleware::from_fn_with_state(
+                    Arc::new(tokio::sync::Semaphore::new(args.max_in_flight)),
+                    shed_load,
+                ));
+            }
             let stop = http_cancel.clone();
             servers.spawn(async move {
                 axum::serve(listener, router)
@@ -237,11 +308,15 @@ async fn listen_outbox(
 
 /// Keeps the Redis stream short: removes entries every group has
 /// acknowledged (never one still pending).
-async fn trim_stream(bus: Arc<lapor_bus_redis::RedisBus>, cancel: CancellationToken) {
+async fn trim_stream(
+    bus: Arc<lapor_bus_redis::RedisBus>,
+    every: Duration,
+    cancel: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = tokio::time::sleep(every) => {}
         }
         if let Err(e) = bus.trim().await {
             tracing::warn!(error = %e, "trimming the event stream failed");
@@ -380,4 +455,42 @@ pub async fn check_sync(args: &EngineArgs) -> anyhow::Result<bool> {
         }
     );
     Ok(in_sync)
+}
+
+/// Load shedding: at most `--max-in-flight` requests are handled at once
+/// (128 by default: on two cores more in flight only adds queueing delay);
+/// any more are answered 503 with `Retry-After: 1` straight away. Past
+/// saturation an open-loop load would otherwise queue without bound (every
+/// request answered ever later); shed requests did nothing, so a client
+/// retrying later loses nothing, and a 201 still means committed.
+async fn shed_load(
+    axum::extract::State(limit): axum::extract::State<Arc<tokio::sync::Semaphore>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // Health checks, and event streams that stay open for a session (the
+    // web app's live updates), never take a slot.
+    let streaming = req
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streaming || matches!(req.uri().path(), "/health" | "/app/live") {
+        return next.run(req).await;
+    }
+    match limit.try_acquire() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => {
+            let mut res = lapor_http::error::ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded: too many requests in progress; retry shortly",
+            )
+            .into_response();
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+            res
+        }
+    }
 }

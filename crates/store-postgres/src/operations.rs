@@ -6,10 +6,12 @@ use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
 use lapor_app::ports::{
-    CaseState, Cursor, EventConsumer, InboxFilter, OperationsStore, StoreError, StoreResult,
+    CaseState, EventConsumer, InboxFilter, InboxSort, OperationsStore, StoreError, StoreResult,
 };
 use lapor_app::views::{AnswerView, CaseDetail, CaseHistoryEntry, CaseView, Listing, LocationView};
-use lapor_domain::catalog::CategorySlug;
+use lapor_domain::Timestamp;
+use lapor_domain::analytics::{CaseFacts, OpenCases};
+use lapor_domain::catalog::{AgencyCode, CategorySlug};
 use lapor_domain::events::{DomainEvent, EventEnvelope};
 use lapor_domain::ids::ReportId;
 use lapor_domain::lifecycle::Status;
@@ -37,6 +39,10 @@ impl_outbox!(PgOperations, "operations", "operations");
 
 const COLS: &str = "report_id, agency, status, title, content, category, reporter_user_id, visibility, vote_count, \
                     escalation_level, lat, lon, address, created_at, updated_at";
+/// What a [`CaseView`] is read from: the columns a new case is inserted
+/// with, plus those that events fill in later.
+const VIEW_COLS: &str = "report_id, agency, status, title, content, category, reporter_user_id, visibility, vote_count, \
+                         escalation_level, lat, lon, address, created_at, updated_at, due_at";
 
 fn case_view(r: &PgRow) -> StoreResult<CaseView> {
     let reporter: Option<String> = r.get(6);
@@ -64,7 +70,38 @@ fn case_view(r: &PgRow) -> StoreResult<CaseView> {
         },
         created_at: from_millis(r.get(13)),
         updated_at: from_millis(r.get(14)),
+        due_at: r.get::<Option<i64>, _>(15).map(from_millis),
+        // Set by the service from the application clock.
+        is_overdue: false,
     })
+}
+
+fn push_inbox_where(qb: &mut QueryBuilder<'_, Postgres>, f: &InboxFilter) {
+    qb.push(" WHERE withdrawn = 0");
+    if let Some(a) = &f.agency {
+        qb.push(" AND agency = ").push_bind(a.to_string());
+    }
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(c) = &f.category {
+        qb.push(" AND category = ").push_bind(c.to_string());
+    }
+    if f.overdue_only {
+        // Implies the predicate of the partial index cases_open_due.
+        qb.push(" AND status IN ('RECEIVED', 'IN_PROGRESS') AND due_at < ")
+            .push_bind(millis(f.now));
+    }
+}
+
+/// Each sort order matches an index (migration 4002).
+fn inbox_order(sort: InboxSort) -> &'static str {
+    match sort {
+        InboxSort::Newest => " ORDER BY created_at DESC, report_id DESC",
+        InboxSort::Oldest => " ORDER BY created_at ASC, report_id ASC",
+        InboxSort::Upvotes => " ORDER BY vote_count DESC, created_at DESC, report_id DESC",
+        InboxSort::SlaDue => " ORDER BY due_at ASC NULLS LAST, created_at ASC, report_id ASC",
+    }
 }
 
 async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
@@ -144,8 +181,21 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
                 return lapor_app::ports::not_yet(e);
             }
         }
+        DomainEvent::SlaStarted(x) => {
+            // Escalations do not move the due time, so this is its only source.
+            let done = sqlx::query("UPDATE operations.cases SET due_at = $1 WHERE report_id = $2")
+                .bind(millis(x.due_at))
+                .bind(x.report_id.to_string())
+                .execute_in(conn)
+                .await?;
+            if done.rows_affected() == 0 {
+                return lapor_app::ports::not_yet(e);
+            }
+        }
         // Operations produced these itself.
-        DomainEvent::StatusUpdated(_) | DomainEvent::CaseAnswered(_) => {}
+        DomainEvent::StatusUpdated(_)
+        | DomainEvent::CaseAnswered(_)
+        | DomainEvent::PhotosAdded(_) => {}
     }
     Ok(())
 }
@@ -173,19 +223,11 @@ impl EventConsumer for PgOperations {
 #[async_trait]
 impl OperationsStore for PgOperations {
     async fn inbox(&self, f: &InboxFilter) -> StoreResult<Listing<CaseView>> {
-        let mut qb = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {COLS} FROM operations.cases WHERE withdrawn = 0"
-        ));
-        if let Some(a) = &f.agency {
-            qb.push(" AND agency = ").push_bind(a.to_string());
-        }
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_bind(s.as_str());
-        }
-        if let Some(c) = &f.category {
-            qb.push(" AND category = ").push_bind(c.to_string());
-        }
-        if let Some(c) = f.after {
+        let mut qb =
+            QueryBuilder::<Postgres>::new(format!("SELECT {VIEW_COLS} FROM operations.cases"));
+        push_inbox_where(&mut qb, f);
+        let w = f.window();
+        if let Some(c) = w.after {
             qb.push(" AND (created_at < ")
                 .push_bind(c.created_at_ms)
                 .push(" OR (created_at = ")
@@ -194,30 +236,28 @@ impl OperationsStore for PgOperations {
                 .push_bind(c.id.to_string())
                 .push("))");
         }
-        qb.push(" ORDER BY created_at DESC, report_id DESC LIMIT ")
-            .push_bind(f.limit + 1);
-        let rows = qb.build().fetch_all_on(&self.db).await?;
-        let mut items = rows
+        qb.push(inbox_order(f.sort));
+        qb.push(" LIMIT ").push_bind(w.limit + 1);
+        if let Some(o) = w.offset {
+            qb.push(" OFFSET ").push_bind(o);
+        }
+        let rows = qb
+            .build()
+            .fetch_all_on(&self.db)
+            .await?
             .iter()
             .map(case_view)
             .collect::<StoreResult<Vec<_>>>()?;
-        let more = items.len() as i64 > f.limit;
-        items.truncate(f.limit as usize);
-        let next_cursor = match (more, items.last()) {
-            (true, Some(l)) => Some(
-                Cursor {
-                    created_at_ms: millis(l.created_at),
-                    id: l.report_id,
-                }
-                .encode(),
-            ),
-            _ => None,
+        let total = match w.offset {
+            Some(_) => {
+                let mut count =
+                    QueryBuilder::<Postgres>::new("SELECT count(*) FROM operations.cases");
+                push_inbox_where(&mut count, f);
+                Some(count.build_query_scalar().fetch_one_on(&self.db).await?)
+            }
+            None => None,
         };
-        Ok(Listing {
-            items,
-            total: None,
-            next_cursor,
-        })
+        Ok(f.page(rows, total))
     }
 
     async fn case_state(&self, id: ReportId) -> StoreResult<Option<CaseState>> {
@@ -238,9 +278,31 @@ impl OperationsStore for PgOperations {
         .transpose()
     }
 
+    async fn case_titles(
+        &self,
+        ids: &[ReportId],
+    ) -> StoreResult<Vec<(ReportId, AgencyCode, String)>> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        sqlx::query(
+            "SELECT report_id, agency, title FROM operations.cases WHERE report_id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all_on(&self.db)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                parse(r.get::<&str, _>(0), "report id")?,
+                parse(r.get::<&str, _>(1), "agency")?,
+                r.get(2),
+            ))
+        })
+        .collect()
+    }
+
     async fn case_detail(&self, id: ReportId) -> StoreResult<Option<CaseDetail>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM operations.cases WHERE report_id = $1"
+            "SELECT {VIEW_COLS} FROM operations.cases WHERE report_id = $1"
         ))
         .bind(id.to_string())
         .fetch_optional_on(&self.db)
@@ -353,5 +415,111 @@ impl OperationsStore for PgOperations {
         sqlx::query_scalar("SELECT count(*) FROM operations.cases")
             .fetch_one_on(&self.db)
             .await
+    }
+
+    async fn case_facts(
+        &self,
+        agency: Option<&AgencyCode>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<CaseFacts>> {
+        let period = |qb: &mut QueryBuilder<'_, Postgres>, alias: &str| {
+            qb.push(format!(
+                " WHERE {alias}withdrawn = 0 AND {alias}created_at >= "
+            ))
+            .push_bind(millis(from))
+            .push(format!(" AND {alias}created_at < "))
+            .push_bind(millis(to));
+            if let Some(a) = agency {
+                qb.push(format!(" AND {alias}agency = "))
+                    .push_bind(a.to_string());
+            }
+        };
+        // One transaction for the three queries. (Under READ COMMITTED a
+        // status change between them may show in the history of a case read
+        // before it; `record_action` then takes the final status from the
+        // history, so the facts stay consistent.)
+        let mut tx = self.db.begin().await?;
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT report_id, agency, category, status, escalation_level, created_at FROM operations.cases",
+        );
+        period(&mut qb, "");
+        qb.push(" ORDER BY created_at, report_id");
+        let mut facts = qb
+            .build()
+            .fetch_all_in(&mut tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CaseFacts::new(
+                    parse(r.get::<&str, _>(0), "report id")?,
+                    parse(r.get::<&str, _>(1), "agency")?,
+                    CategorySlug::parse(r.get::<&str, _>(2))
+                        .map_err(|e| StoreError::Other(e.into()))?,
+                    from_millis(r.get(5)),
+                    parse(r.get::<&str, _>(3), "status")?,
+                    r.get(4),
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let index: std::collections::HashMap<ReportId, usize> = facts
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.report_id, i))
+            .collect();
+        // Status changes, then answers (a status change wins a tie).
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT h.report_id, h.actor_user_id, h.changed_at, h.new_status FROM operations.case_history h \
+             JOIN operations.cases c ON c.report_id = h.report_id",
+        );
+        period(&mut qb, "c.");
+        qb.push(" ORDER BY h.id");
+        let history = qb.build().fetch_all_in(&mut tx).await?;
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT a.report_id, a.officer_user_id, a.created_at, NULL::TEXT FROM operations.answers a \
+             JOIN operations.cases c ON c.report_id = a.report_id",
+        );
+        period(&mut qb, "c.");
+        qb.push(" ORDER BY a.created_at, a.id");
+        let answers = qb.build().fetch_all_in(&mut tx).await?;
+        tx.commit().await?;
+        for r in history.iter().chain(answers.iter()) {
+            let id: ReportId = parse(r.get::<&str, _>(0), "report id")?;
+            let Some(&i) = index.get(&id) else { continue };
+            let status: Option<String> = r.get(3);
+            facts[i].record_action(
+                from_millis(r.get(2)),
+                parse(r.get::<&str, _>(1), "user id")?,
+                status.map(|s| parse(&s, "status")).transpose()?,
+            );
+        }
+        Ok(facts)
+    }
+
+    async fn open_cases(&self, agency: Option<&AgencyCode>) -> StoreResult<Vec<OpenCases>> {
+        // Implies the predicate of the partial index cases_open_due.
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT c.agency, c.status, (SELECT h.actor_user_id FROM operations.case_history h \
+             WHERE h.report_id = c.report_id AND h.new_status = 'IN_PROGRESS' ORDER BY h.id LIMIT 1), count(*) \
+             FROM operations.cases c WHERE withdrawn = 0 AND status IN ('RECEIVED', 'IN_PROGRESS')",
+        );
+        if let Some(a) = agency {
+            qb.push(" AND agency = ").push_bind(a.to_string());
+        }
+        qb.push(" GROUP BY 1, 2, 3");
+        qb.build()
+            .fetch_all_on(&self.db)
+            .await?
+            .iter()
+            .map(|r| {
+                let taken_by: Option<String> = r.get(2);
+                Ok(OpenCases {
+                    agency: parse(r.get::<&str, _>(0), "agency")?,
+                    status: parse(r.get::<&str, _>(1), "status")?,
+                    taken_by: taken_by.map(|u| parse(&u, "user id")).transpose()?,
+                    count: r.get(3),
+                })
+            })
+            .collect()
     }
 }

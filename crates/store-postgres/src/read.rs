@@ -8,13 +8,13 @@ use crate::outbox;
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
 use lapor_app::ports::{
-    Cursor, EventConsumer, FeedSort, Paging, ReadStore, ReportFilter, StoreError, StoreResult,
+    EventConsumer, FeedSort, Paging, ReadStore, ReportFilter, StoreError, StoreResult,
 };
-use lapor_app::views::{CategoryStats, Listing, LocationView, ReportView, TimelineEntry};
+use lapor_app::views::{CategoryStats, Listing, LocationView, PhotoRef, ReportView, TimelineEntry};
 use lapor_domain::access::{ListingScope, Owner};
 use lapor_domain::catalog::CategorySlug;
 use lapor_domain::events::{DomainEvent, EventEnvelope};
-use lapor_domain::ids::ReportId;
+use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::lifecycle::Status;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -73,6 +73,7 @@ fn view(r: &PgRow) -> StoreResult<ReportView> {
         created_at: from_millis(r.get(13)),
         updated_at: from_millis(r.get(14)),
         last_status_at: from_millis(r.get(15)),
+        photos: Vec::new(),
         timeline: None,
         owner: Some(owner),
     })
@@ -302,6 +303,43 @@ async fn project(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
             )
             .await?;
         }
+        // Operations shows the due time; the read model does not (yet).
+        DomainEvent::SlaStarted(_) => {}
+        DomainEvent::PhotosAdded(p) => {
+            if current(conn, p.report_id).await?.is_none() {
+                return lapor_app::ports::not_yet(e);
+            }
+            for photo in &p.photo_ids {
+                sqlx::query("INSERT INTO reporting_read.report_photos (report_id, photo_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(p.report_id.to_string())
+                    .bind(photo.to_string())
+                    .bind(millis(p.added_at))
+                    .execute_in(conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills in the photos of the given views (one query for a whole page).
+async fn with_photos(db: &Db, views: &mut [ReportView]) -> StoreResult<()> {
+    if views.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = views.iter().map(|v| v.id.to_string()).collect();
+    let rows = sqlx::query(
+        "SELECT report_id, photo_id FROM reporting_read.report_photos WHERE report_id = ANY($1) ORDER BY report_id, photo_id",
+    )
+    .bind(ids)
+    .fetch_all_on(db)
+    .await?;
+    for r in &rows {
+        let report: ReportId = parse(r.get::<&str, _>(0), "report id")?;
+        let photo: PhotoId = parse(r.get::<&str, _>(1), "photo id")?;
+        if let Some(v) = views.iter_mut().find(|v| v.id == report) {
+            v.photos.push(PhotoRef::new(report, photo));
+        }
     }
     Ok(())
 }
@@ -331,6 +369,7 @@ impl EventConsumer for PgRead {
             "report_views",
             "report_timeline",
             "category_stats",
+            "report_photos",
             "applied_events",
         ] {
             sqlx::query(&format!("DELETE FROM {SCHEMA}.{t}"))
@@ -384,6 +423,17 @@ fn push_where(qb: &mut QueryBuilder<'_, Postgres>, f: &ReportFilter) {
     if let Some(s) = f.status {
         qb.push(" AND status = ").push_bind(s.as_str());
     }
+    // Each word must appear in the title or the text.
+    if let Some(q) = &f.search {
+        for word in q.split_whitespace().take(8) {
+            let pattern = lapor_app::ports::like_pattern(word);
+            qb.push(" AND (title ILIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR content ILIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+    }
 }
 
 #[async_trait]
@@ -405,7 +455,8 @@ impl ReadStore for PgRead {
                     .push(" OFFSET ")
                     .push_bind((page - 1) * per_page);
                 let rows = qb.build().fetch_all_on(&self.db).await?;
-                let items = rows.iter().map(view).collect::<StoreResult<Vec<_>>>()?;
+                let mut items = rows.iter().map(view).collect::<StoreResult<Vec<_>>>()?;
+                with_photos(&self.db, &mut items).await?;
                 let mut count = QueryBuilder::<Postgres>::new(
                     "SELECT count(*) FROM reporting_read.report_views",
                 );
@@ -430,24 +481,10 @@ impl ReadStore for PgRead {
                 }
                 qb.push(order).push(" LIMIT ").push_bind(limit + 1);
                 let rows = qb.build().fetch_all_on(&self.db).await?;
-                let mut items = rows.iter().map(view).collect::<StoreResult<Vec<_>>>()?;
-                let more = items.len() as i64 > limit;
-                items.truncate(limit as usize);
-                let next_cursor = match (more && newest, items.last()) {
-                    (true, Some(last)) => Some(
-                        Cursor {
-                            created_at_ms: millis(last.created_at),
-                            id: last.id,
-                        }
-                        .encode(),
-                    ),
-                    _ => None,
-                };
-                Ok(Listing {
-                    items,
-                    total: None,
-                    next_cursor,
-                })
+                let rows = rows.iter().map(view).collect::<StoreResult<Vec<_>>>()?;
+                let mut page = Listing::keyset(rows, limit, |v| newest.then(|| v.cursor()));
+                with_photos(&self.db, &mut page.items).await?;
+                Ok(page)
             }
         }
     }
@@ -462,6 +499,7 @@ impl ReadStore for PgRead {
         let Some(mut v) = row.as_ref().map(view).transpose()? else {
             return Ok(None);
         };
+        with_photos(&self.db, std::slice::from_mut(&mut v)).await?;
         if with_timeline {
             let rows = sqlx::query("SELECT kind, status, message, escalation_level, at FROM reporting_read.report_timeline WHERE report_id = $1 ORDER BY at, seq")
                 .bind(id.to_string())
@@ -480,6 +518,28 @@ impl ReadStore for PgRead {
             );
         }
         Ok(Some(v))
+    }
+
+    async fn timelines(&self, ids: &[ReportId]) -> StoreResult<Vec<(ReportId, TimelineEntry)>> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        sqlx::query("SELECT report_id, kind, status, message, escalation_level, at FROM reporting_read.report_timeline WHERE report_id = ANY($1) ORDER BY report_id, at, seq")
+            .bind(ids)
+            .fetch_all_on(&self.db)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    parse(r.get::<&str, _>(0), "report id")?,
+                    TimelineEntry {
+                        kind: r.get(1),
+                        status: r.get(2),
+                        message: r.get(3),
+                        escalation_level: r.get(4),
+                        at: from_millis(r.get(5)),
+                    },
+                ))
+            })
+            .collect()
     }
 
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>> {

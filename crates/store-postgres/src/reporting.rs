@@ -4,10 +4,10 @@ use crate::db::{Db, Exec, ExecScalar, parse};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
-use lapor_app::ports::{EventConsumer, ReportingStore, StoreError, StoreResult};
+use lapor_app::ports::{EventConsumer, NewPhoto, ReportingStore, StoreError, StoreResult};
 use lapor_domain::Timestamp;
 use lapor_domain::events::{DomainEvent, EventEnvelope, ReportUpvoted};
-use lapor_domain::ids::{ReportId, UserId};
+use lapor_domain::ids::{PhotoId, ReportId, UserId};
 use lapor_domain::report::{Location, Report};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -188,6 +188,66 @@ impl ReportingStore for PgReporting {
         sqlx::query_scalar("SELECT count(*) FROM reporting.reports")
             .fetch_one_on(&self.db)
             .await
+    }
+
+    async fn add_photos(
+        &self,
+        id: ReportId,
+        photos: &[NewPhoto],
+        max: usize,
+        event: &EventEnvelope,
+    ) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        // Locking the report serialises concurrent uploads to it, so the
+        // count below cannot change before the commit.
+        let editable: Option<i64> = sqlx::query_scalar(
+            "SELECT 1::BIGINT FROM reporting.reports WHERE id = $1 AND status = 'RECEIVED' AND withdrawn = 0 FOR UPDATE",
+        )
+        .bind(id.to_string())
+        .fetch_optional_in(&mut tx)
+        .await?;
+        if editable.is_none() {
+            return Err(StoreError::Conflict(
+                "photos can only be added while the report is RECEIVED".into(),
+            ));
+        }
+        let existing: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM reporting.report_photos WHERE report_id = $1")
+                .bind(id.to_string())
+                .fetch_optional_in(&mut tx)
+                .await?
+                .unwrap_or(0);
+        if existing as usize + photos.len() > max {
+            return Err(StoreError::Conflict(format!(
+                "a report has at most {max} photos: it has {existing}"
+            )));
+        }
+        for p in photos {
+            sqlx::query(
+                "INSERT INTO reporting.report_photos (id, report_id, width, height, size_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(p.id.to_string())
+            .bind(id.to_string())
+            .bind(i64::from(p.width))
+            .bind(i64::from(p.height))
+            .bind(p.bytes)
+            .bind(millis(event.timestamp))
+            .execute_in(&mut tx)
+            .await?;
+        }
+        outbox::append(&mut tx, SCHEMA, event).await?;
+        tx.commit().await
+    }
+
+    async fn photos(&self, id: ReportId) -> StoreResult<Vec<PhotoId>> {
+        let rows =
+            sqlx::query("SELECT id FROM reporting.report_photos WHERE report_id = $1 ORDER BY id")
+                .bind(id.to_string())
+                .fetch_all_on(&self.db)
+                .await?;
+        rows.iter()
+            .map(|r| parse(r.get::<&str, _>(0), "photo id"))
+            .collect()
     }
 }
 

@@ -13,7 +13,7 @@ use lapor_app::ports::{
 use lapor_app::views::{EscalationView, Listing, NotificationView, SlaView};
 use lapor_domain::access::{ListingScope, Owner};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::events::{DomainEvent, EventEnvelope};
+use lapor_domain::events::{DomainEvent, EventEnvelope, ReportCreated, SlaStarted};
 use lapor_domain::ids::{NotificationId, ReportId};
 use lapor_domain::sla::{self, SlaJob};
 use lapor_domain::{Timestamp, notices};
@@ -122,6 +122,17 @@ async fn save(conn: &mut Tx, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreRe
     Ok(())
 }
 
+/// `sla.started` for a job just created from `created` (envelope `e`), so
+/// operations can show the due time without reading workflow's tables.
+fn sla_started(created: &ReportCreated, j: &SlaJob, e: &EventEnvelope) -> EventEnvelope {
+    DomainEvent::SlaStarted(SlaStarted {
+        report_id: created.report_id,
+        owner_agency: j.agency.clone(),
+        due_at: j.due_at,
+    })
+    .into_envelope(e.timestamp)
+}
+
 /// A notification id derived from the event, so a rebuilt or redelivered
 /// event cannot notify twice even without the applied-events check.
 fn note_id(e: &EventEnvelope) -> NotificationId {
@@ -134,7 +145,7 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
         DomainEvent::ReportCreated(c) => {
             let cfg = config(conn).await?;
             let j = SlaJob::start(c.agency.clone(), c.created_at, cfg.seconds_for(&c.category));
-            sqlx::query(&format!(
+            let inserted = sqlx::query(&format!(
                 "INSERT INTO workflow.sla_jobs ({JOB_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (report_id) DO NOTHING"
             ))
             .bind(c.report_id.to_string())
@@ -150,6 +161,9 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
             .bind(millis(c.created_at))
             .execute_in(conn)
             .await?;
+            if inserted.rows_affected() == 1 {
+                outbox::append(conn, SCHEMA, &sla_started(&c, &j, e)).await?;
+            }
         }
         DomainEvent::ReportUpdated(u) => {
             let done = sqlx::query("UPDATE workflow.sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
@@ -201,7 +215,10 @@ async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
             notify(conn, &n).await?;
         }
         // Escalations are recorded (with their notifications) when decided.
-        DomainEvent::ReportEscalated(_) | DomainEvent::ReportUpvoted(_) => {}
+        DomainEvent::ReportEscalated(_)
+        | DomainEvent::ReportUpvoted(_)
+        | DomainEvent::PhotosAdded(_)
+        | DomainEvent::SlaStarted(_) => {}
     }
     Ok(())
 }

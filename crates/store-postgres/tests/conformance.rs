@@ -15,16 +15,16 @@
 //! cache disabled.
 
 use lapor_app::ports::{
-    EventConsumer, FeedSort, IdentityStore, InboxFilter, NewNotification, OperationsStore, Outbox,
-    Paging, ReadStore, ReportFilter, ReportingStore, SlaConfig, SlaFilter, StoreError, UserRecord,
-    WorkflowStore,
+    EventConsumer, FeedSort, IdentityStore, InboxFilter, InboxSort, NewNotification,
+    OperationsStore, Outbox, Paging, ReadStore, ReportFilter, ReportingStore, SlaConfig, SlaFilter,
+    StoreError, UserRecord, WorkflowStore,
 };
 use lapor_domain::Timestamp;
 use lapor_domain::access::{ListingScope, Owner, OwnerTag, Role, Visibility};
 use lapor_domain::catalog::{Agency, AgencyCode, Category, CategorySlug};
 use lapor_domain::events::{
     CaseAnswered, DomainEvent, EventEnvelope, ReportCreated, ReportEscalated, ReportUpdated,
-    ReportUpvoted, ReportWithdrawn, StatusUpdated,
+    ReportUpvoted, ReportWithdrawn, SlaStarted, StatusUpdated,
 };
 use lapor_domain::ids::{AnswerId, NotificationId, ReportId, UserId};
 use lapor_domain::lifecycle::Status;
@@ -639,6 +639,7 @@ fn filter(scope: ListingScope, paging: Paging) -> ReportFilter {
         only_owners: None,
         category: None,
         status: None,
+        search: None,
         sort: FeedSort::Newest,
         paging,
     }
@@ -703,11 +704,29 @@ async fn the_projector_applies_events_once_and_rebuilds_identically() {
     assert_eq!(a.owner, Some(fx.u1.clone()));
     assert_eq!(a.reporter_user_id, fx.u1.user_id());
     assert_eq!(a.location.as_ref().unwrap().lat, -6.200_000_123_456_789);
-    let kinds: Vec<_> = a.timeline.unwrap().iter().map(|t| t.kind.clone()).collect();
+    let timeline = a.timeline.unwrap();
+    let kinds: Vec<_> = timeline.iter().map(|t| t.kind.clone()).collect();
     assert_eq!(
         kinds,
         ["created", "status", "answer", "escalation", "escalation"]
     );
+    // Several reports' timelines in one read match the single reads.
+    let many = read.timelines(&[fx.a.id, fx.c.id]).await.unwrap();
+    let of_a: Vec<_> = many
+        .iter()
+        .filter(|(id, _)| *id == fx.a.id)
+        .map(|(_, t)| t.kind.clone())
+        .collect();
+    assert_eq!(of_a, kinds);
+    let of_c = read
+        .report(fx.c.id, true)
+        .await
+        .unwrap()
+        .unwrap()
+        .timeline
+        .unwrap();
+    assert_eq!(many.len(), timeline.len() + of_c.len());
+    assert!(read.timelines(&[]).await.unwrap().is_empty());
     assert!(
         read.report(fx.a.id, false)
             .await
@@ -953,9 +972,9 @@ async fn several_read_databases_keep_their_own_state() {
         c.close().await.unwrap();
         v
     };
-    assert_eq!(versions(main.clone()).await, [1001, 2001, 3001]);
-    assert_eq!(versions(cases.clone()).await, [4001, 5001]);
-    assert_eq!(versions(replica.clone()).await, [3001]);
+    assert_eq!(versions(main.clone()).await, [1001, 2001, 2002, 3001, 3002]);
+    assert_eq!(versions(cases.clone()).await, [4001, 4002, 5001]);
+    assert_eq!(versions(replica.clone()).await, [3001, 3002]);
     s.close().await;
 
     let mut twice = urls.clone();
@@ -1074,6 +1093,17 @@ async fn operations_cases_follow_events_and_status_changes_race_safely() {
     let anon_case = ops.case_detail(b.id).await.unwrap().unwrap();
     assert_eq!(anon_case.case.reporter_user_id, None);
     assert!(ops.case_detail(ReportId::new_v7()).await.unwrap().is_none());
+    // Titles by id in one query; unknown ids are left out.
+    let mut titles = ops
+        .case_titles(&[a.id, b.id, ReportId::new_v7()])
+        .await
+        .unwrap();
+    titles.sort_by_key(|(id, _, _)| *id != a.id);
+    assert_eq!(titles.len(), 2);
+    assert_eq!(titles[0].0, a.id);
+    assert_eq!(titles[0].1, detail.case.owner_agency);
+    assert_eq!(titles[0].2, detail.case.title);
+    assert!(ops.case_titles(&[]).await.unwrap().is_empty());
 
     // inboxes: C was routed to AGENCY_HEALTH by its edit; D is withdrawn
     let infra = ops.inbox(&inbox(Some("AGENCY_INFRA"), 100)).await.unwrap();
@@ -1098,7 +1128,12 @@ async fn operations_cases_follow_events_and_status_changes_race_safely() {
         let page = ops.inbox(&f).await.unwrap();
         walked.extend(ids(&page.items, |v| v.report_id));
         match page.next_cursor {
-            Some(cur) => f.after = lapor_app::ports::Cursor::decode(&cur),
+            Some(cur) => {
+                f.paging = Paging::Keyset {
+                    after: lapor_app::ports::Cursor::decode(&cur),
+                    limit: 1,
+                }
+            }
             None => break,
         }
     }
@@ -1121,9 +1156,224 @@ fn inbox(agency_code: Option<&str>, limit: i64) -> InboxFilter {
         agency: agency_code.map(agency),
         status: None,
         category: None,
-        after: None,
-        limit,
+        overdue_only: false,
+        now: at(0),
+        sort: InboxSort::Newest,
+        paging: Paging::Keyset { after: None, limit },
     }
+}
+
+fn sla_started(r: &Report, due: i64) -> EventEnvelope {
+    DomainEvent::SlaStarted(SlaStarted {
+        report_id: r.id,
+        owner_agency: r.agency.clone(),
+        due_at: at(due),
+    })
+    .into_envelope(r.created_at)
+}
+
+/// `status` by a known officer.
+fn status_by(r: &Report, old: Status, new: Status, t: i64, by: UserId) -> EventEnvelope {
+    DomainEvent::StatusUpdated(StatusUpdated {
+        report_id: r.id,
+        old_status: old,
+        new_status: new,
+        owner_agency: r.agency.clone(),
+        reason: (new == Status::Rejected).then(|| "duplicate".into()),
+        actor_user_id: by,
+        changed_at: at(t),
+    })
+    .into_envelope(at(t))
+}
+
+fn answered_by(r: &Report, t: i64, by: UserId) -> EventEnvelope {
+    DomainEvent::CaseAnswered(CaseAnswered {
+        report_id: r.id,
+        answer_id: AnswerId::new_v7(),
+        owner_agency: r.agency.clone(),
+        officer_user_id: by,
+        message: "Tim sudah dikirim".into(),
+        answered_at: at(t),
+    })
+    .into_envelope(at(t))
+}
+
+#[tokio::test]
+async fn inbox_sorts_filters_overdue_and_extracts_case_facts() {
+    let Some((_dbs, _, s)) = setup().await else {
+        return;
+    };
+    let ops = s.operations.clone();
+    let infra = |t| {
+        report(
+            &user(),
+            Visibility::Public,
+            "infrastruktur",
+            "AGENCY_INFRA",
+            t,
+        )
+    };
+    // a: due 100, 1 vote; b: due 50, 3 votes; c: no due time (filed before
+    // due times were recorded); d: due 30 but resolved; e: another agency
+    let (a, b, c, d) = (infra(0), infra(1), infra(2), infra(3));
+    let e = report(&user(), Visibility::Public, "kesehatan", "AGENCY_HEALTH", 4);
+    let mut batch: Vec<_> = [&a, &b, &c, &d, &e].into_iter().map(created).collect();
+    batch.extend([
+        sla_started(&a, 100),
+        sla_started(&b, 50),
+        sla_started(&d, 30),
+        sla_started(&e, 20),
+        upvoted(&a, 1, 5),
+        upvoted(&b, 3, 6),
+        escalated(&b, 1, 51),
+    ]);
+    assert_eq!(ops.apply(&batch).await.unwrap(), batch.len());
+    let (alice, bob) = (UserId::new_v7(), UserId::new_v7());
+    ops.change_status(
+        b.id,
+        Status::Received,
+        &status_by(&b, Status::Received, Status::InProgress, 20, bob),
+    )
+    .await
+    .unwrap();
+    ops.add_answer(&answered_by(&a, 10, alice)).await.unwrap();
+    ops.change_status(
+        d.id,
+        Status::Received,
+        &status_by(&d, Status::Received, Status::InProgress, 13, alice),
+    )
+    .await
+    .unwrap();
+    ops.change_status(
+        d.id,
+        Status::InProgress,
+        &status_by(&d, Status::InProgress, Status::Resolved, 43, alice),
+    )
+    .await
+    .unwrap();
+
+    let listed = |f: InboxFilter| {
+        let ops = ops.clone();
+        async move { ops.inbox(&f).await.unwrap() }
+    };
+    let sorted = |sort: InboxSort| {
+        let mut f = inbox(Some("AGENCY_INFRA"), 100);
+        f.sort = sort;
+        f.paging = Paging::Offset {
+            page: 1,
+            per_page: 100,
+        };
+        f
+    };
+    let all = listed(sorted(InboxSort::Newest)).await;
+    assert_eq!(ids(&all.items, |v| v.report_id), [d.id, c.id, b.id, a.id]);
+    assert_eq!((all.total, all.next_cursor.as_deref()), (Some(4), None));
+    let due: Vec<_> = all.items.iter().map(|v| v.due_at).collect();
+    assert_eq!(due, [Some(at(30)), None, Some(at(50)), Some(at(100))]);
+    assert!(
+        all.items.iter().all(|v| !v.is_overdue),
+        "the service sets it"
+    );
+    assert_eq!(
+        ids(&listed(sorted(InboxSort::Oldest)).await.items, |v| v
+            .report_id),
+        [a.id, b.id, c.id, d.id]
+    );
+    assert_eq!(
+        ids(&listed(sorted(InboxSort::Upvotes)).await.items, |v| v
+            .report_id),
+        [b.id, a.id, d.id, c.id]
+    );
+    assert_eq!(
+        ids(&listed(sorted(InboxSort::SlaDue)).await.items, |v| v
+            .report_id),
+        [d.id, b.id, a.id, c.id],
+        "earliest due first, no due time last"
+    );
+    let mut page2 = sorted(InboxSort::SlaDue);
+    page2.paging = Paging::Offset {
+        page: 2,
+        per_page: 3,
+    };
+    let page2 = listed(page2).await;
+    assert_eq!(
+        (ids(&page2.items, |v| v.report_id), page2.total),
+        (vec![c.id], Some(4))
+    );
+    // overdue at 60 s: b (due 50, in progress); not d (resolved) nor a (due 100)
+    let mut overdue = sorted(InboxSort::SlaDue);
+    overdue.overdue_only = true;
+    overdue.now = at(60);
+    let overdue = listed(overdue).await;
+    assert_eq!(
+        (ids(&overdue.items, |v| v.report_id), overdue.total),
+        (vec![b.id], Some(1))
+    );
+    let mut keyset = sorted(InboxSort::Upvotes);
+    keyset.paging = Paging::Keyset {
+        after: None,
+        limit: 1,
+    };
+    let first = listed(keyset).await;
+    assert_eq!(
+        (ids(&first.items, |v| v.report_id), first.next_cursor),
+        (vec![b.id], None)
+    );
+
+    // facts of the period [0, 3 s): a, b, c
+    let facts = ops
+        .case_facts(Some(&agency("AGENCY_INFRA")), at(0), at(3))
+        .await
+        .unwrap();
+    assert_eq!(ids(&facts, |f| f.report_id), [a.id, b.id, c.id]);
+    assert_eq!(
+        (facts[0].first_response_at, facts[0].first_responder),
+        (Some(at(10)), Some(alice))
+    );
+    assert_eq!(facts[0].resolved_at, None);
+    assert_eq!(
+        (facts[1].first_response_at, facts[1].first_responder),
+        (Some(at(20)), Some(bob))
+    );
+    assert_eq!(
+        (facts[1].status, facts[1].escalation_level),
+        (Status::InProgress, 1)
+    );
+    assert_eq!(facts[2].first_response_at, None);
+    let facts = ops.case_facts(None, at(0), at(10)).await.unwrap();
+    assert_eq!(ids(&facts, |f| f.report_id), [a.id, b.id, c.id, d.id, e.id]);
+    assert_eq!(
+        (
+            facts[3].first_response_at,
+            facts[3].resolved_at,
+            facts[3].resolver,
+            facts[3].status
+        ),
+        (Some(at(13)), Some(at(43)), Some(alice), Status::Resolved)
+    );
+    assert_eq!(facts[4].agency, agency("AGENCY_HEALTH"));
+
+    let mut open = ops.open_cases(None).await.unwrap();
+    open.sort_by_key(|o| (o.agency.clone(), o.status.as_str(), o.count));
+    let open: Vec<_> = open
+        .iter()
+        .map(|o| (o.agency.as_str(), o.status, o.taken_by, o.count))
+        .collect();
+    assert_eq!(
+        open,
+        [
+            ("AGENCY_HEALTH", Status::Received, None, 1),
+            ("AGENCY_INFRA", Status::InProgress, Some(bob), 1),
+            ("AGENCY_INFRA", Status::Received, None, 2),
+        ]
+    );
+    assert_eq!(
+        ops.open_cases(Some(&agency("AGENCY_HEALTH")))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 // ---------------------------------------------------------------- workflow
@@ -1253,8 +1503,23 @@ async fn workflow_jobs_escalate_once_and_notify() {
     );
     assert_eq!(
         wf.unrelayed_count().await.unwrap(),
-        1,
-        "one report.escalated"
+        4,
+        "three sla.started and one report.escalated"
+    );
+    let started: Vec<_> = wf
+        .replay(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|o| match o.event.decode() {
+            Ok(DomainEvent::SlaStarted(x)) => Some((x.report_id, x.due_at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        started,
+        [(a.id, at(60)), (b.id, at(120)), (c.id, at(61))],
+        "once per job, with its category's duration"
     );
     // next level one period later
     let due = wf.due_jobs(at(125), 10).await.unwrap();
@@ -1602,4 +1867,148 @@ fn test_urls_name_the_new_database() {
         with_database("postgres://h:5432", "t1"),
         "postgres://h:5432/t1"
     );
+}
+
+// ---------------------------------------------------------------- photos
+
+fn new_photos(n: usize) -> Vec<lapor_app::ports::NewPhoto> {
+    (0..n)
+        .map(|i| lapor_app::ports::NewPhoto {
+            id: lapor_domain::ids::PhotoId::new_v7(),
+            width: 640 + i as u32,
+            height: 480,
+            bytes: 50_000,
+        })
+        .collect()
+}
+
+fn photos_added(r: &Report, photos: &[lapor_app::ports::NewPhoto], t: i64) -> EventEnvelope {
+    DomainEvent::PhotosAdded(lapor_domain::events::PhotosAdded {
+        report_id: r.id,
+        photo_ids: photos.iter().map(|p| p.id).collect(),
+        agency: r.agency.clone(),
+        added_at: at(t),
+    })
+    .into_envelope(at(t))
+}
+
+#[tokio::test]
+async fn photos_are_recorded_with_their_event_within_the_limit_and_projected() {
+    let Some((_dbs, _, s)) = setup().await else {
+        return;
+    };
+    let rep = &s.reporting;
+    let read = s.reads[0].clone();
+    let r = report(
+        &user(),
+        Visibility::Private,
+        "infrastruktur",
+        "AGENCY_INFRA",
+        0,
+    );
+    rep.insert_report(&r, &created(&r)).await.unwrap();
+    assert!(rep.photos(r.id).await.unwrap().is_empty());
+
+    let first = new_photos(3);
+    let ev1 = photos_added(&r, &first, 1);
+    rep.add_photos(r.id, &first, 5, &ev1).await.unwrap();
+    let ids: Vec<_> = first.iter().map(|p| p.id).collect();
+    assert_eq!(rep.photos(r.id).await.unwrap(), ids, "oldest first");
+
+    // over the limit, a photo recorded twice, an unknown report: refused,
+    // nothing recorded, no event appended
+    let three = new_photos(3);
+    conflict(
+        rep.add_photos(r.id, &three, 5, &photos_added(&r, &three, 2))
+            .await,
+    );
+    conflict(
+        rep.add_photos(r.id, &first[..1], 5, &photos_added(&r, &first[..1], 2))
+            .await,
+    );
+    let ghost = report(
+        &user(),
+        Visibility::Public,
+        "infrastruktur",
+        "AGENCY_INFRA",
+        0,
+    );
+    let one = new_photos(1);
+    conflict(
+        rep.add_photos(ghost.id, &one, 5, &photos_added(&ghost, &one, 2))
+            .await,
+    );
+    assert_eq!(rep.photos(r.id).await.unwrap(), ids);
+
+    let two = new_photos(2);
+    let ev2 = photos_added(&r, &two, 3);
+    rep.add_photos(r.id, &two, 5, &ev2).await.unwrap();
+    assert_eq!(rep.photos(r.id).await.unwrap().len(), 5);
+
+    // a withdrawn report takes no photos
+    rep.withdraw_report(r.id, &withdrawn(&r, 4)).await.unwrap();
+    let late = new_photos(1);
+    conflict(
+        rep.add_photos(r.id, &late, 9, &photos_added(&r, &late, 5))
+            .await,
+    );
+    let types: Vec<_> = rep
+        .replay(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.event.event_type.clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "report.created",
+            "report.photos_added",
+            "report.photos_added",
+            "report.withdrawn"
+        ]
+    );
+
+    // the read side: photos before their report are "not yet"; applied once
+    let fresh = report(&user(), Visibility::Public, "kebersihan", "AGENCY_INFRA", 0);
+    let mut early = photos_added(&fresh, &new_photos(1), 0);
+    early.timestamp = time::OffsetDateTime::now_utc();
+    assert!(matches!(
+        read.apply(std::slice::from_ref(&early)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    let events = [created(&r), ev1.clone(), ev2.clone(), ev1.clone()];
+    assert_eq!(read.apply(&events).await.unwrap(), 3);
+    let v = read.report(r.id, false).await.unwrap().unwrap();
+    let shown: Vec<_> = v.photos.iter().map(|p| p.id).collect();
+    let mut all: Vec<_> = ids.clone();
+    all.extend(two.iter().map(|p| p.id));
+    assert_eq!(shown, all);
+    assert_eq!(
+        v.photos[0].url,
+        format!("/reports/{}/photos/{}", r.id, all[0])
+    );
+    assert_eq!(v.photos[0].thumb_url, format!("{}/thumb", v.photos[0].url));
+    let listing = read
+        .list_reports(&filter(ListingScope::All, ALL_PAGE))
+        .await
+        .unwrap();
+    assert_eq!(listing.items[0].photos.len(), 5);
+    let keyset = read
+        .list_reports(&filter(
+            ListingScope::All,
+            Paging::Keyset {
+                after: None,
+                limit: 10,
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(keyset.items[0].photos.len(), 5);
+
+    // rebuilt: the same photos
+    read.reset().await.unwrap();
+    read.apply(&events).await.unwrap();
+    let again = read.report(r.id, false).await.unwrap().unwrap();
+    assert_eq!(again.photos, v.photos);
 }

@@ -1,14 +1,13 @@
 //! Identity on SQLite.
 
-use crate::db::{Db, SqlxResultExt, parse};
+use crate::db::{Db, SqlResultExt, parse, text};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
-use lapor_app::ports::{IdentityStore, StoreResult, UserRecord};
+use lapor_app::ports::{IdentityStore, StoreError, StoreResult, UserRecord};
 use lapor_domain::access::Role;
 use lapor_domain::catalog::{Agency, AgencyCode, Catalog, Category};
 use lapor_domain::ids::UserId;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Connection, Row, params};
 
 pub struct SqliteIdentity {
     db: Db,
@@ -22,56 +21,97 @@ impl SqliteIdentity {
 
 const USER_COLS: &str = "id, username, password_hash, role, agency, sealed_anon_key, created_at";
 
-fn user(r: &SqliteRow) -> StoreResult<UserRecord> {
-    let agency: Option<String> = r.get(4);
+fn user(r: &Row<'_>) -> StoreResult<UserRecord> {
+    let agency: Option<String> = r.get(4).store()?;
     Ok(UserRecord {
-        id: parse(r.get::<&str, _>(0), "user id")?,
-        username: r.get(1),
-        password_hash: r.get(2),
-        role: parse::<Role>(r.get::<&str, _>(3), "role")?,
+        id: parse(&text(r, 0)?, "user id")?,
+        username: r.get(1).store()?,
+        password_hash: r.get(2).store()?,
+        role: parse::<Role>(&text(r, 3)?, "role")?,
         agency: agency.map(|a| parse(&a, "agency")).transpose()?,
-        sealed_anon_key: r.get(5),
-        created_at: from_millis(r.get(6)),
+        sealed_anon_key: r.get(5).store()?,
+        created_at: from_millis(r.get(6).store()?),
     })
+}
+
+fn users(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Vec<UserRecord>> {
+    crate::db::collect(c, sql, p, user)
+}
+
+fn load_catalog(c: &Connection) -> StoreResult<Catalog> {
+    let mut st = c
+        .prepare_cached("SELECT code, name FROM agencies")
+        .store()?;
+    let mut rows = st.query([]).store()?;
+    let mut agencies = Vec::new();
+    while let Some(r) = rows.next().store()? {
+        agencies.push(Agency {
+            code: parse(&text(r, 0)?, "agency")?,
+            name: r.get(1).store()?,
+        });
+    }
+    drop(rows);
+    let mut st = c
+        .prepare_cached("SELECT slug, name, agency FROM categories")
+        .store()?;
+    let mut rows = st.query([]).store()?;
+    let mut cats = Vec::new();
+    while let Some(r) = rows.next().store()? {
+        cats.push(Category {
+            slug: lapor_domain::catalog::CategorySlug::parse(&text(r, 0)?)
+                .map_err(|e| StoreError::Other(e.into()))?,
+            name: r.get(1).store()?,
+            agency: parse(&text(r, 2)?, "agency")?,
+        });
+    }
+    Catalog::new(agencies, cats).map_err(|e| StoreError::Other(e.into()))
 }
 
 #[async_trait]
 impl IdentityStore for SqliteIdentity {
     async fn insert_user(&self, u: &UserRecord) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ))
-        .bind(u.id.to_string())
-        .bind(&u.username)
-        .bind(&u.password_hash)
-        .bind(u.role.as_str())
-        .bind(u.agency.as_ref().map(|a| a.to_string()))
-        .bind(&u.sealed_anon_key)
-        .bind(millis(u.created_at))
-        .execute(&self.db.writer)
-        .await
-        .store()?;
-        Ok(())
+        let u = u.clone();
+        self.db
+            .write(move |c| {
+                c.prepare_cached(&format!(
+                    "INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ))
+                .store()?
+                .execute(params![
+                    u.id.to_string(),
+                    u.username,
+                    u.password_hash,
+                    u.role.as_str(),
+                    u.agency.as_ref().map(|a| a.to_string()),
+                    u.sealed_anon_key,
+                    millis(u.created_at)
+                ])
+                .store()?;
+                Ok(())
+            })
+            .await
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.db.reader)
-        .await
-        .store()?;
-        row.as_ref().map(user).transpose()
+        self.db.read(|c| {
+            Ok(users(
+                c,
+                &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
+                [username],
+            )?
+            .pop())
+        })
     }
 
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.db.reader)
-            .await
-            .store()?;
-        row.as_ref().map(user).transpose()
+        self.db.read(|c| {
+            Ok(users(
+                c,
+                &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+                [id.to_string()],
+            )?
+            .pop())
+        })
     }
 
     async fn users(
@@ -79,98 +119,73 @@ impl IdentityStore for SqliteIdentity {
         role: Option<Role>,
         agency: Option<&AgencyCode>,
     ) -> StoreResult<Vec<UserRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE ($1 IS NULL OR role = $1) AND ($2 IS NULL OR agency = $2) ORDER BY username"
-        ))
-        .bind(role.map(|r| r.as_str()))
-        .bind(agency.map(|a| a.to_string()))
-        .fetch_all(&self.db.reader)
-        .await
-        .store()?;
-        rows.iter().map(user).collect()
+        self.db.read(|c| {
+            users(
+                c,
+                &format!(
+                    "SELECT {USER_COLS} FROM users WHERE (?1 IS NULL OR role = ?1) AND (?2 IS NULL OR agency = ?2) ORDER BY username"
+                ),
+                params![role.map(|r| r.as_str()), agency.map(|a| a.to_string())],
+            )
+        })
     }
 
     async fn catalog(&self) -> StoreResult<Catalog> {
-        let empty: i64 = sqlx::query_scalar("SELECT count(*) FROM agencies")
-            .fetch_one(&self.db.writer)
-            .await
-            .store()?;
-        if empty == 0 {
-            let seed = Catalog::seed();
-            let mut tx = self.db.writer.begin().await.store()?;
-            for a in seed.agencies() {
-                sqlx::query(
-                    "INSERT INTO agencies (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                )
-                .bind(a.code.as_str())
-                .bind(&a.name)
-                .execute(&mut *tx)
-                .await
-                .store()?;
-            }
-            for c in seed.categories() {
-                sqlx::query("INSERT INTO categories (slug, name, agency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(c.slug.as_str())
-                    .bind(&c.name)
-                    .bind(c.agency.as_str())
-                    .execute(&mut *tx)
-                    .await
+        // Seeds the catalog on first use, then reads it, on the writer so
+        // the read sees the seed.
+        self.db
+            .write(|c| {
+                let n: i64 = c
+                    .query_row("SELECT count(*) FROM agencies", [], |r| r.get(0))
                     .store()?;
-            }
-            tx.commit().await.store()?;
-        }
-        let agencies = sqlx::query("SELECT code, name FROM agencies")
-            .fetch_all(&self.db.writer)
-            .await
-            .store()?;
-        let agencies = agencies
-            .iter()
-            .map(|r| {
-                Ok(Agency {
-                    code: parse(r.get::<&str, _>(0), "agency")?,
-                    name: r.get(1),
-                })
+                if n == 0 {
+                    let seed = Catalog::seed();
+                    for a in seed.agencies() {
+                        c.execute(
+                            "INSERT INTO agencies (code, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                            params![a.code.as_str(), a.name],
+                        )
+                        .store()?;
+                    }
+                    for cat in seed.categories() {
+                        c.execute(
+                            "INSERT INTO categories (slug, name, agency) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                            params![cat.slug.as_str(), cat.name, cat.agency.as_str()],
+                        )
+                        .store()?;
+                    }
+                }
+                load_catalog(c)
             })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let cats = sqlx::query("SELECT slug, name, agency FROM categories")
-            .fetch_all(&self.db.writer)
             .await
-            .store()?;
-        let cats = cats
-            .iter()
-            .map(|r| {
-                Ok(Category {
-                    slug: lapor_domain::catalog::CategorySlug::parse(r.get::<&str, _>(0))
-                        .map_err(|e| lapor_app::ports::StoreError::Other(e.into()))?,
-                    name: r.get(1),
-                    agency: parse(r.get::<&str, _>(2), "agency")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Catalog::new(agencies, cats).map_err(|e| lapor_app::ports::StoreError::Other(e.into()))
     }
 
     async fn upsert_agency(&self, a: &Agency) -> StoreResult<()> {
-        sqlx::query("INSERT INTO agencies (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name")
-            .bind(a.code.as_str())
-            .bind(&a.name)
-            .execute(&self.db.writer)
+        let a = a.clone();
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO agencies (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+                    params![a.code.as_str(), a.name],
+                )
+                .store()?;
+                Ok(())
+            })
             .await
-            .store()?;
-        Ok(())
     }
 
-    async fn upsert_category(&self, c: &Category) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO categories (slug, name, agency) VALUES ($1, $2, $3) \
-             ON CONFLICT (slug) DO UPDATE SET name = excluded.name, agency = excluded.agency",
-        )
-        .bind(c.slug.as_str())
-        .bind(&c.name)
-        .bind(c.agency.as_str())
-        .execute(&self.db.writer)
-        .await
-        .store()?;
-        Ok(())
+    async fn upsert_category(&self, cat: &Category) -> StoreResult<()> {
+        let cat = cat.clone();
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO categories (slug, name, agency) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (slug) DO UPDATE SET name = excluded.name, agency = excluded.agency",
+                    params![cat.slug.as_str(), cat.name, cat.agency.as_str()],
+                )
+                .store()?;
+                Ok(())
+            })
+            .await
     }
 }

@@ -18,6 +18,7 @@
 
 mod bus;
 mod db;
+mod hot;
 mod identity;
 mod operations;
 mod outbox;
@@ -26,7 +27,7 @@ mod reporting;
 mod workflow;
 
 pub use bus::SqliteBus;
-pub use db::Db;
+pub use db::{Db, Schema};
 pub use identity::SqliteIdentity;
 pub use operations::SqliteOperations;
 pub use read::SqliteRead;

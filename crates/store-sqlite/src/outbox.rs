@@ -1,98 +1,126 @@
 //! The outbox and applied-events helpers every context shares.
 
-use crate::db::{Db, SqlxResultExt};
+use crate::db::{Db, SqlResultExt};
 use lapor_app::clock::millis;
 use lapor_app::ports::{OutboxEvent, StoreError, StoreResult};
 use lapor_domain::events::EventEnvelope;
-use sqlx::{Row, SqliteConnection};
+use rusqlite::{Connection, params};
 
 /// Appends an event inside the caller's transaction.
-pub async fn append(conn: &mut SqliteConnection, event: &EventEnvelope) -> StoreResult<()> {
+pub fn append(conn: &Connection, event: &EventEnvelope) -> StoreResult<()> {
     let json = serde_json::to_string(event).map_err(|e| StoreError::Other(e.into()))?;
-    sqlx::query("INSERT INTO outbox (event_id, event_type, report_id, envelope, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(event.event_id.to_string())
-        .bind(&event.event_type)
-        .bind(event.report_id.to_string())
-        .bind(json)
-        .bind(millis(event.timestamp))
-        .execute(conn)
-        .await
+    conn.prepare_cached("INSERT INTO outbox (event_id, event_type, report_id, envelope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .store()?
+        .execute(params![
+            event.event_id.to_string(),
+            event.event_type,
+            event.report_id.to_string(),
+            json,
+            millis(event.timestamp)
+        ])
         .store()?;
     Ok(())
 }
 
-pub async fn unrelayed(db: &Db, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
-    let rows =
-        sqlx::query("SELECT seq, envelope FROM outbox WHERE relayed = 0 ORDER BY seq LIMIT $1")
-            .bind(limit)
-            .fetch_all(&db.reader)
-            .await
-            .store()?;
-    rows.into_iter()
-        .map(|r| {
-            let env: String = r.get(1);
-            let event = serde_json::from_str(&env).map_err(|e| StoreError::Other(e.into()))?;
-            Ok(OutboxEvent {
-                seq: r.get(0),
-                event,
-            })
+fn rows(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Vec<OutboxEvent>> {
+    crate::db::collect(conn, sql, p, |r| {
+        let env: String = r.get(1).store()?;
+        Ok(OutboxEvent {
+            seq: r.get(0).store()?,
+            event: serde_json::from_str(&env).map_err(|e| StoreError::Other(e.into()))?,
         })
-        .collect()
+    })
+}
+
+pub async fn unrelayed(db: &Db, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
+    db.read(|c| {
+        rows(
+            c,
+            "SELECT seq, envelope FROM outbox WHERE relayed = 0 ORDER BY seq LIMIT ?1",
+            [limit],
+        )
+    })
 }
 
 pub async fn mark_relayed(db: &Db, seqs: &[i64]) -> StoreResult<()> {
     if seqs.is_empty() {
         return Ok(());
     }
-    let mut qb =
-        sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE outbox SET relayed = 1 WHERE seq IN (");
-    let mut sep = qb.separated(", ");
-    for s in seqs {
-        sep.push_bind(*s);
-    }
-    qb.push(")");
-    qb.build().execute(&db.writer).await.store()?;
-    Ok(())
+    let seqs = seqs.to_vec();
+    db.write(move |c| {
+        let mut st = c
+            .prepare_cached("UPDATE outbox SET relayed = 1 WHERE seq = ?1")
+            .store()?;
+        for s in seqs {
+            st.execute([s]).store()?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 pub async fn replay(db: &Db, after_seq: i64, limit: i64) -> StoreResult<Vec<OutboxEvent>> {
-    let rows = sqlx::query("SELECT seq, envelope FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2")
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(&db.reader)
-        .await
-        .store()?;
-    rows.into_iter()
-        .map(|r| {
-            let env: String = r.get(1);
-            let event = serde_json::from_str(&env).map_err(|e| StoreError::Other(e.into()))?;
-            Ok(OutboxEvent {
-                seq: r.get(0),
-                event,
-            })
-        })
-        .collect()
+    db.read_blocking(move |c| {
+        rows(
+            c,
+            "SELECT seq, envelope FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            [after_seq, limit],
+        )
+    })
+    .await
 }
 
 pub async fn unrelayed_count(db: &Db) -> StoreResult<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE relayed = 0")
-        .fetch_one(&db.reader)
-        .await
-        .store()
+    db.read(|c| {
+        c.prepare_cached("SELECT count(*) FROM outbox WHERE relayed = 0")
+            .store()?
+            .query_row([], |r| r.get(0))
+            .store()
+    })
+}
+
+/// The events a consumer acts on: those of the `ignored` types are left out
+/// before any transaction, so a batch of only those costs no write at all
+/// (they would only have been recorded as applied).
+pub fn relevant(events: &[EventEnvelope], ignored: &[&str]) -> Vec<EventEnvelope> {
+    events
+        .iter()
+        .filter(|e| !ignored.contains(&e.event_type.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// Records that `event` is being applied; false if it already was (then the
 /// caller skips it). Must run inside the applying transaction.
-pub async fn first_time(conn: &mut SqliteConnection, event: &EventEnvelope) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO applied_events (event_id, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(event.event_id.to_string())
-    .bind(millis(time::OffsetDateTime::now_utc()))
-    .execute(conn)
-    .await
-    .store()?;
-    Ok(done.rows_affected() == 1)
+/// Applies the events this consumer has not applied yet (by `event_id`, in
+/// the same transaction); returns how many were new.
+pub fn apply_new(
+    conn: &Connection,
+    events: &[EventEnvelope],
+    apply: impl Fn(&Connection, &EventEnvelope) -> StoreResult<()>,
+) -> StoreResult<usize> {
+    let mut applied = 0;
+    for e in events {
+        if first_time(conn, e)? {
+            apply(conn, e)?;
+            applied += 1;
+        }
+    }
+    Ok(applied)
+}
+
+pub fn first_time(conn: &Connection, event: &EventEnvelope) -> StoreResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO applied_events (event_id, applied_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        )
+        .store()?
+        .execute(params![
+            event.event_id.to_string(),
+            millis(time::OffsetDateTime::now_utc())
+        ])
+        .store()?;
+    Ok(n == 1)
 }
 
 macro_rules! impl_outbox {

@@ -1,25 +1,30 @@
 //! The reporting read side on SQLite: the projector's tables and the
 //! visibility-aware listings served from them.
 
-use crate::db::{Db, SqlxResultExt, parse};
+use crate::db::{Db, Sql, SqlResultExt, parse, text};
+use crate::hot::{self, Hot, Key as HotKey};
 use crate::outbox;
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
 use lapor_app::ports::{
-    Cursor, EventConsumer, FeedSort, Paging, ReadStore, ReportFilter, StoreError, StoreResult,
+    EventConsumer, FeedSort, Paging, ReadStore, ReportFilter, StoreError, StoreResult,
 };
-use lapor_app::views::{CategoryStats, Listing, LocationView, ReportView, TimelineEntry};
+use lapor_app::views::{CategoryStats, Listing, LocationView, PhotoRef, ReportView, TimelineEntry};
 use lapor_domain::access::{ListingScope, Owner};
 use lapor_domain::catalog::CategorySlug;
 use lapor_domain::events::{DomainEvent, EventEnvelope};
-use lapor_domain::ids::ReportId;
+use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::lifecycle::Status;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use rusqlite::{Connection, Row, params};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 pub struct SqliteRead {
     db: Db,
     group: String,
+    /// First pages of the hottest listings, kept by the projector (see
+    /// [`crate::hot`]).
+    hot: Arc<Mutex<Hot>>,
 }
 
 impl SqliteRead {
@@ -29,46 +34,120 @@ impl SqliteRead {
         Self {
             db,
             group: group.to_owned(),
+            hot: Arc::default(),
         }
     }
+
+    fn hot(&self) -> std::sync::MutexGuard<'_, Hot> {
+        self.hot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many listing pages were served from memory.
+    pub fn hot_hits(&self) -> u64 {
+        self.hot().hits()
+    }
+
+    /// The page from memory, if it can come from there.
+    fn hot_page(&self, f: &ReportFilter) -> Option<Listing<ReportView>> {
+        let (keys, want) = hot::lists_for(f)?;
+        let page = self.hot().page(&keys, want)?;
+        let rows = page.iter().map(|v| (**v).clone()).collect();
+        Some(Listing::keyset(rows, want as i64 - 1, |v| Some(v.cursor())))
+    }
+}
+
+/// The newest [`hot::KEEP`] reports of a kept listing (see [`crate::hot`]).
+fn load_hot(conn: &Connection, key: &HotKey) -> StoreResult<Vec<ReportView>> {
+    let mut q = match key {
+        HotKey::Public => Sql::new(&format!(
+            "SELECT {LIST_COLS} FROM report_views INDEXED BY rv_visibility \
+             WHERE withdrawn = 0 AND visibility = 'PUBLIC'"
+        )),
+        HotKey::Owner(o) => {
+            let mut q = Sql::new(&format!(
+                "SELECT {LIST_COLS} FROM report_views INDEXED BY rv_owner WHERE withdrawn = 0 AND owner = "
+            ));
+            q.bind(o.to_string());
+            q
+        }
+    };
+    q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .bind(hot::KEEP as i64);
+    views(conn, &q)
+}
+
+/// The kept listings `events` change: their reports' owners' and, for
+/// public reports, the public feed.
+fn touched(
+    conn: &Connection,
+    events: &[EventEnvelope],
+    kept: &HashSet<HotKey>,
+) -> StoreResult<HashSet<HotKey>> {
+    let mut out = HashSet::new();
+    if kept.is_empty() {
+        return Ok(out);
+    }
+    let mut st = conn
+        .prepare_cached("SELECT owner, visibility = 'PUBLIC' FROM report_views WHERE id = ?1")
+        .store()?;
+    for e in events {
+        // Answers only add to the timeline, which listings do not show.
+        if e.event_type == "case.answered" {
+            continue;
+        }
+        let mut rows = st.query([e.report_id.to_string()]).store()?;
+        if let Some(r) = rows.next().store()? {
+            let owner = HotKey::Owner(parse(&text(r, 0)?, "owner")?);
+            if kept.contains(&owner) {
+                out.insert(owner);
+            }
+            if r.get::<_, bool>(1).store()? && kept.contains(&HotKey::Public) {
+                out.insert(HotKey::Public);
+            }
+        }
+    }
+    Ok(out)
 }
 
 const COLS: &str = "id, owner, visibility, title, content, category, agency, lat, lon, address, status, vote_count, \
                     escalation_level, created_at, updated_at, last_status_at";
+/// What listings select: [`COLS`] and the photo count.
+const LIST_COLS: &str = "id, owner, visibility, title, content, category, agency, lat, lon, address, status, vote_count, \
+                    escalation_level, created_at, updated_at, last_status_at, photo_count";
 
-fn view(r: &SqliteRow) -> StoreResult<ReportView> {
-    let id: ReportId = parse(r.get::<&str, _>(0), "report id")?;
-    let owner: Owner = parse(r.get::<&str, _>(1), "owner")?;
-    let status: Status = parse(r.get::<&str, _>(10), "status")?;
-    let content: String = r.get(4);
-    let lat: Option<f64> = r.get(7);
-    let lon: Option<f64> = r.get(8);
+fn view(r: &Row<'_>) -> StoreResult<ReportView> {
+    let id: ReportId = parse(&text(r, 0)?, "report id")?;
+    let owner: Owner = parse(&text(r, 1)?, "owner")?;
+    let status: Status = parse(&text(r, 10)?, "status")?;
+    let content: String = r.get(4).store()?;
+    let lat: Option<f64> = r.get(7).store()?;
+    let lon: Option<f64> = r.get(8).store()?;
     Ok(ReportView {
         id,
         report_id: id,
-        title: r.get(3),
+        title: r.get(3).store()?,
         description: content.clone(),
         content,
-        category: CategorySlug::parse(r.get::<&str, _>(5))
-            .map_err(|e| StoreError::Other(e.into()))?,
-        owner_agency: parse(r.get::<&str, _>(6), "agency")?,
-        visibility: parse(r.get::<&str, _>(2), "visibility")?,
+        category: CategorySlug::parse(&text(r, 5)?).map_err(|e| StoreError::Other(e.into()))?,
+        owner_agency: parse(&text(r, 6)?, "agency")?,
+        visibility: parse(&text(r, 2)?, "visibility")?,
         status,
         current_status: status,
-        vote_count: r.get(11),
-        escalation_level: r.get(12),
+        vote_count: r.get(11).store()?,
+        escalation_level: r.get(12).store()?,
         location: match (lat, lon) {
             (Some(lat), Some(lon)) => Some(LocationView {
                 lat,
                 lon,
-                address: r.get(9),
+                address: r.get(9).store()?,
             }),
             _ => None,
         },
         reporter_user_id: owner.user_id(),
-        created_at: from_millis(r.get(13)),
-        updated_at: from_millis(r.get(14)),
-        last_status_at: from_millis(r.get(15)),
+        created_at: from_millis(r.get(13).store()?),
+        updated_at: from_millis(r.get(14).store()?),
+        last_status_at: from_millis(r.get(15).store()?),
+        photos: Vec::new(),
         timeline: None,
         owner: Some(owner),
     })
@@ -84,8 +163,8 @@ fn status_column(s: Status) -> &'static str {
 }
 
 /// Adds `delta` to a category's total and one status counter.
-async fn bump(
-    conn: &mut SqliteConnection,
+fn bump(
+    conn: &Connection,
     category: &str,
     status: Status,
     total: i64,
@@ -93,22 +172,46 @@ async fn bump(
     at: i64,
 ) -> StoreResult<()> {
     let col = status_column(status);
-    sqlx::query(&format!(
-        "INSERT INTO category_stats (category, total, {col}, last_updated) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (category) DO UPDATE SET total = total + $2, {col} = {col} + $3, last_updated = max(last_updated, $4)"
+    conn.prepare_cached(&format!(
+        "INSERT INTO category_stats (category, total, {col}, last_updated) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (category) DO UPDATE SET total = total + ?2, {col} = {col} + ?3, last_updated = max(last_updated, ?4)"
     ))
-    .bind(category)
-    .bind(total)
-    .bind(delta)
-    .bind(at)
-    .execute(conn)
-    .await
+    .store()?
+    .execute(params![category, total, delta, at])
     .store()?;
     Ok(())
 }
 
-async fn timeline(
-    conn: &mut SqliteConnection,
+/// What the listing counters of one live report are keyed by.
+struct CountKey<'a> {
+    owner: &'a str,
+    public: bool,
+    agency: &'a str,
+    category: &'a str,
+    status: Status,
+}
+
+/// Adds `delta` to the listing counters of one live report.
+fn count(conn: &Connection, k: &CountKey<'_>, delta: i64) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO report_counts (public, agency, category, status, n) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT DO UPDATE SET n = n + ?5",
+    )
+    .store()?
+    .execute(params![k.public, k.agency, k.category, k.status.as_str(), delta])
+    .store()?;
+    conn.prepare_cached(
+        "INSERT INTO report_owner_counts (owner, public, agency, category, status, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT DO UPDATE SET n = n + ?6",
+    )
+    .store()?
+    .execute(params![k.owner, k.public, k.agency, k.category, k.status.as_str(), delta])
+    .store()?;
+    Ok(())
+}
+
+fn timeline(
+    conn: &Connection,
     id: ReportId,
     kind: &str,
     status: Option<&str>,
@@ -116,40 +219,56 @@ async fn timeline(
     level: Option<i64>,
     at: i64,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO report_timeline (report_id, kind, status, message, escalation_level, at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id.to_string())
-        .bind(kind)
-        .bind(status)
-        .bind(message)
-        .bind(level)
-        .bind(at)
-        .execute(conn)
-        .await
+    conn.prepare_cached("INSERT INTO report_timeline (report_id, kind, status, message, escalation_level, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .store()?
+        .execute(params![id.to_string(), kind, status, message, level, at])
         .store()?;
     Ok(())
 }
 
-/// (category, status, withdrawn) of a projected report.
-async fn current(
-    conn: &mut SqliteConnection,
-    id: ReportId,
-) -> StoreResult<Option<(String, Status, bool)>> {
-    let row = sqlx::query("SELECT category, status, withdrawn FROM report_views WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(conn)
-        .await
-        .store()?;
-    row.map(|r| {
-        Ok((
-            r.get::<String, _>(0),
-            parse(r.get::<&str, _>(1), "status")?,
-            r.get::<i64, _>(2) != 0,
-        ))
-    })
-    .transpose()
+/// A projected report's current counters key.
+struct Current {
+    category: String,
+    status: Status,
+    withdrawn: bool,
+    owner: String,
+    public: bool,
+    agency: String,
 }
 
-async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<()> {
+impl Current {
+    fn key(&self) -> CountKey<'_> {
+        CountKey {
+            owner: &self.owner,
+            public: self.public,
+            agency: &self.agency,
+            category: &self.category,
+            status: self.status,
+        }
+    }
+}
+
+fn current(conn: &Connection, id: ReportId) -> StoreResult<Option<Current>> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT category, status, withdrawn, owner, visibility = 'PUBLIC', agency FROM report_views WHERE id = ?1",
+        )
+        .store()?;
+    let mut rows = st.query([id.to_string()]).store()?;
+    let Some(r) = rows.next().store()? else {
+        return Ok(None);
+    };
+    Ok(Some(Current {
+        category: r.get(0).store()?,
+        status: parse(&text(r, 1)?, "status")?,
+        withdrawn: r.get::<_, i64>(2).store()? != 0,
+        owner: r.get(3).store()?,
+        public: r.get(4).store()?,
+        agency: r.get(5).store()?,
+    }))
+}
+
+fn project(conn: &Connection, e: &EventEnvelope) -> StoreResult<()> {
     let Ok(event) = e.decode() else {
         tracing::warn!(event_type = %e.event_type, "projector skips an event it does not understand");
         return Ok(());
@@ -157,26 +276,40 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
     match event {
         DomainEvent::ReportCreated(c) => {
             let at = millis(c.created_at);
-            let inserted = sqlx::query(&format!(
-                "INSERT INTO report_views ({COLS}, withdrawn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'RECEIVED', 0, 0, $11, $11, $11, 0) \
-                 ON CONFLICT (id) DO NOTHING"
-            ))
-            .bind(c.report_id.to_string())
-            .bind(c.owner.to_string())
-            .bind(c.visibility.as_str())
-            .bind(&c.title)
-            .bind(&c.content)
-            .bind(c.category.as_str())
-            .bind(c.agency.as_str())
-            .bind(c.location.as_ref().map(|l| l.lat))
-            .bind(c.location.as_ref().map(|l| l.lon))
-            .bind(c.location.as_ref().and_then(|l| l.address.clone()))
-            .bind(at)
-            .execute(&mut *conn)
-            .await
-            .store()?;
-            if inserted.rows_affected() == 1 {
-                bump(conn, c.category.as_str(), Status::Received, 1, 1, at).await?;
+            let inserted = conn
+                .prepare_cached(&format!(
+                    "INSERT INTO report_views ({COLS}, withdrawn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'RECEIVED', 0, 0, ?11, ?11, ?11, 0) \
+                     ON CONFLICT (id) DO NOTHING"
+                ))
+                .store()?
+                .execute(params![
+                    c.report_id.to_string(),
+                    c.owner.to_string(),
+                    c.visibility.as_str(),
+                    c.title,
+                    c.content,
+                    c.category.as_str(),
+                    c.agency.as_str(),
+                    c.location.as_ref().map(|l| l.lat),
+                    c.location.as_ref().map(|l| l.lon),
+                    c.location.as_ref().and_then(|l| l.address.clone()),
+                    at,
+                ])
+                .store()?;
+            if inserted == 1 {
+                bump(conn, c.category.as_str(), Status::Received, 1, 1, at)?;
+                let owner = c.owner.to_string();
+                count(
+                    conn,
+                    &CountKey {
+                        owner: &owner,
+                        public: c.visibility.as_str() == "PUBLIC",
+                        agency: c.agency.as_str(),
+                        category: c.category.as_str(),
+                        status: Status::Received,
+                    },
+                    1,
+                )?;
                 timeline(
                     conn,
                     c.report_id,
@@ -185,81 +318,98 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
                     None,
                     None,
                     at,
-                )
-                .await?;
+                )?;
             }
         }
         DomainEvent::ReportUpdated(u) => {
-            let Some((old_cat, status, withdrawn)) = current(conn, u.report_id).await? else {
+            let Some(cur) = current(conn, u.report_id)? else {
                 return lapor_app::ports::not_yet(e);
             };
             let at = millis(u.updated_at);
-            sqlx::query(
-                "UPDATE report_views SET title = $1, content = $2, category = $3, agency = $4, lat = $5, lon = $6, address = $7, \
-                 updated_at = $8 WHERE id = $9",
+            conn.prepare_cached(
+                "UPDATE report_views SET title = ?1, content = ?2, category = ?3, agency = ?4, lat = ?5, lon = ?6, address = ?7, \
+                 updated_at = ?8 WHERE id = ?9",
             )
-            .bind(&u.title)
-            .bind(&u.content)
-            .bind(u.category.as_str())
-            .bind(u.agency.as_str())
-            .bind(u.location.as_ref().map(|l| l.lat))
-            .bind(u.location.as_ref().map(|l| l.lon))
-            .bind(u.location.as_ref().and_then(|l| l.address.clone()))
-            .bind(at)
-            .bind(u.report_id.to_string())
-            .execute(&mut *conn)
-            .await
+            .store()?
+            .execute(params![
+                u.title,
+                u.content,
+                u.category.as_str(),
+                u.agency.as_str(),
+                u.location.as_ref().map(|l| l.lat),
+                u.location.as_ref().map(|l| l.lon),
+                u.location.as_ref().and_then(|l| l.address.clone()),
+                at,
+                u.report_id.to_string(),
+            ])
             .store()?;
-            if old_cat != u.category.as_str() && !withdrawn {
-                bump(conn, &old_cat, status, -1, -1, at).await?;
-                bump(conn, u.category.as_str(), status, 1, 1, at).await?;
+            if cur.category != u.category.as_str() && !cur.withdrawn {
+                bump(conn, &cur.category, cur.status, -1, -1, at)?;
+                bump(conn, u.category.as_str(), cur.status, 1, 1, at)?;
+            }
+            if (cur.category != u.category.as_str() || cur.agency != u.agency.as_str())
+                && !cur.withdrawn
+            {
+                count(conn, &cur.key(), -1)?;
+                let new = CountKey {
+                    category: u.category.as_str(),
+                    agency: u.agency.as_str(),
+                    ..cur.key()
+                };
+                count(conn, &new, 1)?;
             }
         }
         DomainEvent::ReportWithdrawn(w) => {
-            let Some((cat, status, withdrawn)) = current(conn, w.report_id).await? else {
+            let Some(cur) = current(conn, w.report_id)? else {
                 return lapor_app::ports::not_yet(e);
             };
-            if !withdrawn {
+            if !cur.withdrawn {
                 let at = millis(w.withdrawn_at);
-                sqlx::query("UPDATE report_views SET withdrawn = 1, updated_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(w.report_id.to_string())
-                    .execute(&mut *conn)
-                    .await
-                    .store()?;
-                bump(conn, &cat, status, -1, -1, at).await?;
-                timeline(conn, w.report_id, "withdrawn", None, None, None, at).await?;
+                conn.prepare_cached(
+                    "UPDATE report_views SET withdrawn = 1, updated_at = ?1 WHERE id = ?2",
+                )
+                .store()?
+                .execute(params![at, w.report_id.to_string()])
+                .store()?;
+                bump(conn, &cur.category, cur.status, -1, -1, at)?;
+                count(conn, &cur.key(), -1)?;
+                timeline(conn, w.report_id, "withdrawn", None, None, None, at)?;
             }
         }
         DomainEvent::ReportUpvoted(v) => {
             // The payload carries the authoritative count.
-            let done = sqlx::query(
-                "UPDATE report_views SET vote_count = max(vote_count, $1) WHERE id = $2",
-            )
-            .bind(v.vote_count)
-            .bind(v.report_id.to_string())
-            .execute(&mut *conn)
-            .await
-            .store()?;
-            if done.rows_affected() == 0 {
+            let done = conn
+                .prepare_cached(
+                    "UPDATE report_views SET vote_count = max(vote_count, ?1) WHERE id = ?2",
+                )
+                .store()?
+                .execute(params![v.vote_count, v.report_id.to_string()])
+                .store()?;
+            if done == 0 {
                 return lapor_app::ports::not_yet(e);
             }
         }
         DomainEvent::StatusUpdated(s) => {
-            let Some((cat, old, withdrawn)) = current(conn, s.report_id).await? else {
+            let Some(cur) = current(conn, s.report_id)? else {
                 return lapor_app::ports::not_yet(e);
             };
             let at = millis(s.changed_at);
-            sqlx::query("UPDATE report_views SET status = $1, last_status_at = $2, updated_at = $2 WHERE id = $3")
-                .bind(s.new_status.as_str())
-                .bind(at)
-                .bind(s.report_id.to_string())
-                .execute(&mut *conn)
-                .await
+            conn.prepare_cached("UPDATE report_views SET status = ?1, last_status_at = ?2, updated_at = ?2 WHERE id = ?3")
+                .store()?
+                .execute(params![s.new_status.as_str(), at, s.report_id.to_string()])
                 .store()?;
-            if !withdrawn && old != s.new_status {
-                bump(conn, &cat, old, 0, -1, at).await?;
-                bump(conn, &cat, s.new_status, 0, 1, at).await?;
+            if !cur.withdrawn && cur.status != s.new_status {
+                bump(conn, &cur.category, cur.status, 0, -1, at)?;
+                bump(conn, &cur.category, s.new_status, 0, 1, at)?;
+                count(conn, &cur.key(), -1)?;
+                count(
+                    conn,
+                    &CountKey {
+                        status: s.new_status,
+                        ..cur.key()
+                    },
+                    1,
+                )?;
             }
             timeline(
                 conn,
@@ -269,11 +419,10 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
                 s.reason.as_deref(),
                 None,
                 at,
-            )
-            .await?;
+            )?;
         }
         DomainEvent::CaseAnswered(a) => {
-            if current(conn, a.report_id).await?.is_none() {
+            if current(conn, a.report_id)?.is_none() {
                 return lapor_app::ports::not_yet(e);
             }
             timeline(
@@ -284,18 +433,16 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
                 Some(&a.message),
                 None,
                 millis(a.answered_at),
-            )
-            .await?;
+            )?;
         }
         DomainEvent::ReportEscalated(x) => {
             let at = millis(x.escalated_at);
-            let done = sqlx::query("UPDATE report_views SET escalation_level = max(escalation_level, $1) WHERE id = $2")
-                .bind(x.escalation_level)
-                .bind(x.report_id.to_string())
-                .execute(&mut *conn)
-                .await
+            let done = conn
+                .prepare_cached("UPDATE report_views SET escalation_level = max(escalation_level, ?1) WHERE id = ?2")
+                .store()?
+                .execute(params![x.escalation_level, x.report_id.to_string()])
                 .store()?;
-            if done.rows_affected() == 0 {
+            if done == 0 {
                 return lapor_app::ports::not_yet(e);
             }
             timeline(
@@ -306,8 +453,71 @@ async fn project(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<
                 None,
                 Some(x.escalation_level),
                 at,
+            )?;
+        }
+        // Operations shows the due time; the read model does not (yet).
+        DomainEvent::SlaStarted(_) => {}
+        DomainEvent::PhotosAdded(p) => {
+            if current(conn, p.report_id)?.is_none() {
+                return lapor_app::ports::not_yet(e);
+            }
+            let mut st = conn
+                .prepare_cached("INSERT INTO report_photos (report_id, photo_id, added_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+                .store()?;
+            for photo in &p.photo_ids {
+                st.execute(params![
+                    p.report_id.to_string(),
+                    photo.to_string(),
+                    millis(p.added_at)
+                ])
+                .store()?;
+            }
+            conn.prepare_cached(
+                "UPDATE report_views SET photo_count = \
+                 (SELECT count(*) FROM report_photos WHERE report_id = ?1) WHERE id = ?1",
             )
-            .await?;
+            .store()?
+            .execute([p.report_id.to_string()])
+            .store()?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills in the photos of the given views (one query for a whole page).
+fn with_photos(conn: &Connection, views: &mut [ReportView]) -> StoreResult<()> {
+    photos_of(conn, views, |_| true)
+}
+
+/// Fills in the photos of the views at the positions `pick` accepts.
+fn photos_of(
+    conn: &Connection,
+    views: &mut [ReportView],
+    pick: impl Fn(usize) -> bool,
+) -> StoreResult<()> {
+    let mut q = Sql::new("SELECT report_id, photo_id FROM report_photos WHERE report_id IN (");
+    let mut any = false;
+    for (i, v) in views.iter().enumerate() {
+        if !pick(i) {
+            continue;
+        }
+        if any {
+            q.push(", ");
+        }
+        any = true;
+        q.bind(v.id.to_string());
+    }
+    if !any {
+        return Ok(());
+    }
+    q.push(") ORDER BY report_id, photo_id");
+    let mut st = conn.prepare_cached(&q.sql).store()?;
+    let mut rows = st.query(q.params()).store()?;
+    while let Some(r) = rows.next().store()? {
+        let report: ReportId = parse(&text(r, 0)?, "report id")?;
+        let photo: PhotoId = parse(&text(r, 1)?, "photo id")?;
+        if let Some(v) = views.iter_mut().find(|v| v.id == report) {
+            v.photos.push(PhotoRef::new(report, photo));
         }
     }
     Ok(())
@@ -320,102 +530,250 @@ impl EventConsumer for SqliteRead {
     }
 
     async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        let mut applied = 0;
-        for e in events {
-            if outbox::first_time(&mut tx, e).await? {
-                project(&mut tx, e).await?;
-                applied += 1;
-            }
+        // `project` does nothing with SLA starts (operations shows due times).
+        let events = outbox::relevant(events, &["sla.started"]);
+        if events.is_empty() {
+            return Ok(0);
         }
-        tx.commit().await.store()?;
+        let plan = self.hot().plan();
+        let (applied, loaded) = self
+            .db
+            .write(move |c| {
+                let applied = outbox::apply_new(c, &events, project)?;
+                // The kept listings this batch changed, and those readers
+                // asked for, as they are in this transaction.
+                let mut load = plan.load;
+                load.extend(touched(c, &events, &plan.kept)?);
+                let loaded = load
+                    .into_iter()
+                    .map(|k| Ok((k.clone(), load_hot(c, &k)?)))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Ok((applied, loaded))
+            })
+            .await?;
+        // Committed: readers may see them now.
+        self.hot().publish(loaded);
         Ok(applied)
     }
 
     async fn reset(&self) -> StoreResult<()> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        for t in [
-            "report_views",
-            "report_timeline",
-            "category_stats",
-            "applied_events",
-        ] {
-            sqlx::query(&format!("DELETE FROM {t}"))
-                .execute(&mut *tx)
-                .await
-                .store()?;
-        }
-        tx.commit().await.store()
+        self.db
+            .write(|c| {
+                for t in [
+                    "report_views",
+                    "report_timeline",
+                    "category_stats",
+                    "report_counts",
+                    "report_owner_counts",
+                    "report_photos",
+                    "applied_events",
+                ] {
+                    c.execute(&format!("DELETE FROM {t}"), []).store()?;
+                }
+                Ok(())
+            })
+            .await?;
+        self.hot().clear();
+        Ok(())
     }
 }
 
-fn push_owners(qb: &mut QueryBuilder<'_, Sqlite>, owners: &[Owner]) {
-    qb.push("owner IN (");
-    let mut sep = qb.separated(", ");
-    for o in owners {
-        sep.push_bind(o.to_string());
-    }
-    qb.push(")");
+fn push_owners(q: &mut Sql, owners: &[Owner]) {
+    q.push("owner IN ").bind_list(owners);
 }
 
 /// Appends the filter's WHERE clause (without paging).
-fn push_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &ReportFilter) {
-    qb.push(" WHERE withdrawn = 0");
+fn push_where(q: &mut Sql, f: &ReportFilter) {
+    q.push(" WHERE withdrawn = 0");
     match &f.scope {
         ListingScope::PublicOnly => {
-            qb.push(" AND visibility = 'PUBLIC'");
+            q.push(" AND visibility = 'PUBLIC'");
         }
         ListingScope::PublicAndOwn(owners) => {
-            qb.push(" AND (visibility = 'PUBLIC' OR ");
-            push_owners(qb, owners);
-            qb.push(")");
+            q.push(" AND (visibility = 'PUBLIC' OR ");
+            push_owners(q, owners);
+            q.push(")");
         }
         ListingScope::PublicOwnAndAgency(owners, agency) => {
-            qb.push(" AND (visibility = 'PUBLIC' OR ");
-            push_owners(qb, owners);
-            qb.push(" OR agency = ")
-                .push_bind(agency.to_string())
-                .push(")");
+            q.push(" AND (visibility = 'PUBLIC' OR ");
+            push_owners(q, owners);
+            q.push(" OR agency = ").bind(agency.to_string()).push(")");
         }
         ListingScope::All => {}
     }
     if let Some(owners) = &f.only_owners {
-        qb.push(" AND ");
-        push_owners(qb, owners);
+        q.push(" AND ");
+        push_owners(q, owners);
     }
     if let Some(c) = &f.category {
-        qb.push(" AND category = ").push_bind(c.to_string());
+        q.push(" AND category = ").bind(c.to_string());
     }
     if let Some(s) = f.status {
-        qb.push(" AND status = ").push_bind(s.as_str());
+        q.push(" AND status = ").bind(s.as_str().to_owned());
+    }
+    // Each word must appear in the title or the text.
+    if let Some(text) = &f.search {
+        for word in text.split_whitespace().take(8) {
+            let pattern = lapor_app::ports::like_pattern(word);
+            q.push(" AND (title LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR content LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
     }
 }
 
-#[async_trait]
-impl ReadStore for SqliteRead {
-    async fn list_reports(&self, f: &ReportFilter) -> StoreResult<Listing<ReportView>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLS} FROM report_views"));
-        push_where(&mut qb, f);
+/// The category and status filters on a counters table.
+fn push_count_filters(q: &mut Sql, f: &ReportFilter) {
+    if let Some(c) = &f.category {
+        q.push(" AND category = ").bind(c.to_string());
+    }
+    if let Some(s) = f.status {
+        q.push(" AND status = ").bind(s.as_str().to_owned());
+    }
+}
+
+/// The total of a listing from the maintained counters: a sum over a few
+/// counter rows (per scope, agency, category, status; per owner for "my
+/// own"), whatever the number of reports. Owners are disjoint, so the sums
+/// never count a report twice. `None` when the filter needs a scan
+/// (full-text search).
+fn counted_total(conn: &Connection, f: &ReportFilter) -> StoreResult<Option<i64>> {
+    if f.search.is_some() {
+        return Ok(None);
+    }
+    let mut q = Sql::new("SELECT ");
+    if let Some(only) = &f.only_owners {
+        // Only these owners' reports, as far as the scope lets the caller see them.
+        q.push("(SELECT coalesce(sum(n), 0) FROM report_owner_counts WHERE ");
+        push_owners(&mut q, only);
+        match &f.scope {
+            ListingScope::All => {}
+            ListingScope::PublicOnly => {
+                q.push(" AND public = 1");
+            }
+            ListingScope::PublicAndOwn(owners) => {
+                q.push(" AND (public = 1 OR ");
+                push_owners(&mut q, owners);
+                q.push(")");
+            }
+            ListingScope::PublicOwnAndAgency(owners, agency) => {
+                q.push(" AND (public = 1 OR ");
+                push_owners(&mut q, owners);
+                q.push(" OR agency = ").bind(agency.to_string()).push(")");
+            }
+        }
+        push_count_filters(&mut q, f);
+        q.push(")");
+    } else {
+        q.push("(SELECT coalesce(sum(n), 0) FROM report_counts WHERE ");
+        match &f.scope {
+            ListingScope::All => {
+                q.push("1");
+            }
+            ListingScope::PublicOnly | ListingScope::PublicAndOwn(_) => {
+                q.push("public = 1");
+            }
+            ListingScope::PublicOwnAndAgency(_, agency) => {
+                q.push("(public = 1 OR agency = ")
+                    .bind(agency.to_string())
+                    .push(")");
+            }
+        }
+        push_count_filters(&mut q, f);
+        q.push(")");
+        // Plus the caller's own non-public reports not counted above.
+        match &f.scope {
+            ListingScope::PublicAndOwn(owners) => {
+                q.push(" + (SELECT coalesce(sum(n), 0) FROM report_owner_counts WHERE ");
+                push_owners(&mut q, owners);
+                q.push(" AND public = 0");
+                push_count_filters(&mut q, f);
+                q.push(")");
+            }
+            ListingScope::PublicOwnAndAgency(owners, agency) => {
+                q.push(" + (SELECT coalesce(sum(n), 0) FROM report_owner_counts WHERE ");
+                push_owners(&mut q, owners);
+                q.push(" AND public = 0 AND agency <> ")
+                    .bind(agency.to_string());
+                push_count_filters(&mut q, f);
+                q.push(")");
+            }
+            ListingScope::All | ListingScope::PublicOnly => {}
+        }
+    }
+    let total = conn
+        .prepare_cached(&q.sql)
+        .store()?
+        .query_row(q.params(), |r| r.get(0))
+        .store()?;
+    Ok(Some(total))
+}
+
+/// A page of views (`q` selects [`LIST_COLS`]) with their photos, which are
+/// looked up only for the reports that have some.
+fn views(conn: &Connection, q: &Sql) -> StoreResult<Vec<ReportView>> {
+    let rows = crate::db::collect(conn, &q.sql, q.params(), |r| {
+        Ok((view(r)?, r.get::<_, i64>(16).store()? > 0))
+    })?;
+    let has: Vec<bool> = rows.iter().map(|(_, has)| *has).collect();
+    let mut views: Vec<ReportView> = rows.into_iter().map(|(v, _)| v).collect();
+    photos_of(conn, &mut views, |i| has[i])?;
+    Ok(views)
+}
+
+fn scan_total(conn: &Connection, f: &ReportFilter) -> StoreResult<i64> {
+    let mut q = Sql::new("SELECT count(*) FROM report_views");
+    push_where(&mut q, f);
+    conn.prepare_cached(&q.sql)
+        .store()?
+        .query_row(q.params(), |r| r.get(0))
+        .store()
+}
+
+impl SqliteRead {
+    /// The total of a listing by `count(*)`, as the counters must agree
+    /// (tests compare the two).
+    pub fn scanned_total(&self, f: &ReportFilter) -> StoreResult<i64> {
+        self.db.read(|c| scan_total(c, f))
+    }
+
+    /// The total of a listing from the counters (`None`: needs a scan).
+    pub fn counted_total(&self, f: &ReportFilter) -> StoreResult<Option<i64>> {
+        self.db.read(|c| counted_total(c, f))
+    }
+}
+
+impl SqliteRead {
+    /// The listing read from SQLite, never from the lists kept in memory
+    /// (tests compare the two).
+    pub async fn list_reports_from_db(&self, f: &ReportFilter) -> StoreResult<Listing<ReportView>> {
+        let mut q = Sql::new(&format!("SELECT {LIST_COLS} FROM report_views"));
+        push_where(&mut q, f);
         let order = match f.sort {
             FeedSort::Newest => " ORDER BY created_at DESC, id DESC",
             FeedSort::MostUpvoted => " ORDER BY vote_count DESC, created_at DESC, id DESC",
         };
         match f.paging {
             Paging::Offset { page, per_page } => {
-                qb.push(order)
+                q.push(order)
                     .push(" LIMIT ")
-                    .push_bind(per_page)
+                    .bind(per_page)
                     .push(" OFFSET ")
-                    .push_bind((page - 1) * per_page);
-                let rows = qb.build().fetch_all(&self.db.reader).await.store()?;
-                let items = rows.iter().map(view).collect::<StoreResult<Vec<_>>>()?;
-                let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM report_views");
-                push_where(&mut count, f);
-                let total: i64 = count
-                    .build_query_scalar()
-                    .fetch_one(&self.db.reader)
-                    .await
-                    .store()?;
+                    .bind((page - 1) * per_page);
+                let (items, total) = self.db.read(|c| {
+                    let items = views(c, &q)?;
+                    Ok((items, counted_total(c, f)?))
+                })?;
+                let total = match total {
+                    Some(t) => t,
+                    // Search scans anyway; count off the async workers.
+                    None => {
+                        let f = f.clone();
+                        self.db.read_blocking(move |c| scan_total(c, &f)).await?
+                    }
+                };
                 Ok(Listing {
                     items,
                     total: Some(total),
@@ -424,100 +782,159 @@ impl ReadStore for SqliteRead {
             }
             Paging::Keyset { after, limit } => {
                 let newest = f.sort == FeedSort::Newest;
-                if let (Some(c), true) = (after, newest) {
-                    qb.push(" AND (created_at < ")
-                        .push_bind(c.created_at_ms)
-                        .push(" OR (created_at = ")
-                        .push_bind(c.created_at_ms)
-                        .push(" AND id < ")
-                        .push_bind(c.id.to_string())
-                        .push("))");
-                }
-                qb.push(order).push(" LIMIT ").push_bind(limit + 1);
-                let rows = qb.build().fetch_all(&self.db.reader).await.store()?;
-                let mut items = rows.iter().map(view).collect::<StoreResult<Vec<_>>>()?;
-                let more = items.len() as i64 > limit;
-                items.truncate(limit as usize);
-                let next_cursor = match (more && newest, items.last()) {
-                    (true, Some(last)) => Some(
-                        Cursor {
-                            created_at_ms: millis(last.created_at),
-                            id: last.id,
-                        }
-                        .encode(),
-                    ),
-                    _ => None,
+                let keyset = |q: &mut Sql| {
+                    if let (Some(c), true) = (after, newest) {
+                        q.push(" AND (created_at < ")
+                            .bind(c.created_at_ms)
+                            .push(" OR (created_at = ")
+                            .bind(c.created_at_ms)
+                            .push(" AND id < ")
+                            .bind(c.id.to_string())
+                            .push("))");
+                    }
                 };
-                Ok(Listing {
-                    items,
-                    total: None,
-                    next_cursor,
-                })
+                let q = match (&f.only_owners, newest, &f.search) {
+                    // "My reports": one index range per owner (rv_owner),
+                    // each cut at the page size, merged. Otherwise SQLite
+                    // walks the newest-first index of every report and
+                    // filters by owner, which grows with the table.
+                    (Some(owners), true, None) if !owners.is_empty() => {
+                        let mut u = Sql::new(&format!("SELECT {LIST_COLS} FROM ("));
+                        for (i, o) in owners.iter().enumerate() {
+                            if i > 0 {
+                                u.push(" UNION ALL ");
+                            }
+                            u.push(&format!(
+                                "SELECT * FROM (SELECT {LIST_COLS} FROM report_views INDEXED BY rv_owner"
+                            ));
+                            let one = ReportFilter {
+                                only_owners: Some(vec![o.clone()]),
+                                ..f.clone()
+                            };
+                            let mut w = Sql::new("");
+                            push_where(&mut w, &one);
+                            u.sql.push_str(&w.sql);
+                            u.params.extend(w.params);
+                            // The owner's index range, newest first.
+                            u.push(" AND owner = ").bind(o.to_string());
+                            keyset(&mut u);
+                            u.push(order).push(" LIMIT ").bind(limit + 1).push(")");
+                        }
+                        u.push(")").push(order).push(" LIMIT ").bind(limit + 1);
+                        u
+                    }
+                    _ => {
+                        keyset(&mut q);
+                        q.push(order).push(" LIMIT ").bind(limit + 1);
+                        q
+                    }
+                };
+                let rows = self.db.read(|c| views(c, &q))?;
+                Ok(Listing::keyset(rows, limit, |v| newest.then(|| v.cursor())))
             }
         }
     }
+}
+
+#[async_trait]
+impl ReadStore for SqliteRead {
+    async fn list_reports(&self, f: &ReportFilter) -> StoreResult<Listing<ReportView>> {
+        if let Some(page) = self.hot_page(f) {
+            return Ok(page);
+        }
+        self.list_reports_from_db(f).await
+    }
 
     async fn report(&self, id: ReportId, with_timeline: bool) -> StoreResult<Option<ReportView>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM report_views WHERE id = $1 AND withdrawn = 0"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.db.reader)
-        .await
-        .store()?;
-        let Some(mut v) = row.as_ref().map(view).transpose()? else {
-            return Ok(None);
-        };
-        if with_timeline {
-            let rows = sqlx::query("SELECT kind, status, message, escalation_level, at FROM report_timeline WHERE report_id = $1 ORDER BY at, seq")
-                .bind(id.to_string())
-                .fetch_all(&self.db.reader)
-                .await
+        self.db.read(|c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {COLS} FROM report_views WHERE id = ?1 AND withdrawn = 0"
+                ))
                 .store()?;
-            v.timeline = Some(
-                rows.iter()
-                    .map(|r| TimelineEntry {
-                        kind: r.get(0),
-                        status: r.get(1),
-                        message: r.get(2),
-                        escalation_level: r.get(3),
-                        at: from_millis(r.get(4)),
+            let mut rows = st.query([id.to_string()]).store()?;
+            let Some(mut v) = rows.next().store()?.map(view).transpose()? else {
+                return Ok(None);
+            };
+            drop(rows);
+            with_photos(c, std::slice::from_mut(&mut v))?;
+            if with_timeline {
+                let mut st = c
+                    .prepare_cached("SELECT kind, status, message, escalation_level, at FROM report_timeline WHERE report_id = ?1 ORDER BY at, seq")
+                    .store()?;
+                let entries = st
+                    .query_map([id.to_string()], |r| {
+                        Ok(TimelineEntry {
+                            kind: r.get(0)?,
+                            status: r.get(1)?,
+                            message: r.get(2)?,
+                            escalation_level: r.get(3)?,
+                            at: from_millis(r.get(4)?),
+                        })
                     })
-                    .collect(),
-            );
-        }
-        Ok(Some(v))
+                    .store()?
+                    .collect::<Result<Vec<_>, _>>()
+                    .store()?;
+                v.timeline = Some(entries);
+            }
+            Ok(Some(v))
+        })
+    }
+
+    async fn timelines(&self, ids: &[ReportId]) -> StoreResult<Vec<(ReportId, TimelineEntry)>> {
+        let mut q = Sql::new(
+            "SELECT report_id, kind, status, message, escalation_level, at FROM report_timeline WHERE report_id IN ",
+        );
+        q.bind_list(ids);
+        q.push(" ORDER BY report_id, at, seq");
+        self.db.read(|c| {
+            crate::db::collect(c, &q.sql, q.params(), |r| {
+                Ok((
+                    parse(&text(r, 0)?, "report id")?,
+                    TimelineEntry {
+                        kind: r.get(1).store()?,
+                        status: r.get(2).store()?,
+                        message: r.get(3).store()?,
+                        escalation_level: r.get(4).store()?,
+                        at: from_millis(r.get(5).store()?),
+                    },
+                ))
+            })
+        })
     }
 
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>> {
-        let rows = sqlx::query(
-            "SELECT category, total, received, in_progress, resolved, rejected, last_updated FROM category_stats \
-             WHERE ($1 IS NULL OR category = $1) ORDER BY category",
-        )
-        .bind(category.map(|c| c.to_string()))
-        .fetch_all(&self.db.reader)
-        .await
-        .store()?;
-        rows.iter()
-            .map(|r| {
-                Ok(CategoryStats {
-                    category: CategorySlug::parse(r.get::<&str, _>(0))
+        self.db.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT category, total, received, in_progress, resolved, rejected, last_updated FROM category_stats \
+                     WHERE (?1 IS NULL OR category = ?1) ORDER BY category",
+                )
+                .store()?;
+            let mut rows = st.query([category.map(|c| c.to_string())]).store()?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().store()? {
+                out.push(CategoryStats {
+                    category: CategorySlug::parse(&text(r, 0)?)
                         .map_err(|e| StoreError::Other(e.into()))?,
-                    total_count: r.get(1),
-                    pending_count: r.get(2),
-                    in_progress_count: r.get(3),
-                    resolved_count: r.get(4),
-                    rejected_count: r.get(5),
-                    last_updated: from_millis(r.get(6)),
-                })
-            })
-            .collect()
+                    total_count: r.get(1).store()?,
+                    pending_count: r.get(2).store()?,
+                    in_progress_count: r.get(3).store()?,
+                    resolved_count: r.get(4).store()?,
+                    rejected_count: r.get(5).store()?,
+                    last_updated: from_millis(r.get(6).store()?),
+                });
+            }
+            Ok(out)
+        })
     }
 
     async fn count_reports(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM report_views")
-            .fetch_one(&self.db.reader)
+        self.db
+            .read_blocking(|c| {
+                c.query_row("SELECT count(*) FROM report_views", [], |r| r.get(0))
+                    .store()
+            })
             .await
-            .store()
     }
 }

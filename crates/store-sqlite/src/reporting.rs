@@ -1,16 +1,15 @@
 //! The reporting write side on SQLite.
 
-use crate::db::{Db, SqlxResultExt, parse};
+use crate::db::{Db, SqlResultExt, parse, text};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
-use lapor_app::ports::{EventConsumer, ReportingStore, StoreError, StoreResult};
+use lapor_app::ports::{EventConsumer, NewPhoto, ReportingStore, StoreError, StoreResult};
 use lapor_domain::Timestamp;
 use lapor_domain::events::{DomainEvent, EventEnvelope, ReportUpvoted};
-use lapor_domain::ids::{ReportId, UserId};
+use lapor_domain::ids::{PhotoId, ReportId, UserId};
 use lapor_domain::report::{Location, Report};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{OptionalExtension, Row, params};
 
 pub struct SqliteReporting {
     pub(crate) db: Db,
@@ -26,70 +25,76 @@ impl_outbox!(SqliteReporting, "reporting");
 
 const COLS: &str = "id, owner, visibility, title, content, category, agency, lat, lon, address, status, withdrawn, vote_count, created_at, updated_at";
 
-fn report(r: &SqliteRow) -> StoreResult<Report> {
-    let lat: Option<f64> = r.get(7);
-    let lon: Option<f64> = r.get(8);
+fn report(r: &Row<'_>) -> StoreResult<Report> {
+    let lat: Option<f64> = r.get(7).store()?;
+    let lon: Option<f64> = r.get(8).store()?;
     Ok(Report {
-        id: parse(r.get::<&str, _>(0), "report id")?,
-        owner: parse(r.get::<&str, _>(1), "owner")?,
-        visibility: parse(r.get::<&str, _>(2), "visibility")?,
-        title: r.get(3),
-        content: r.get(4),
-        category: lapor_domain::catalog::CategorySlug::parse(r.get::<&str, _>(5))
+        id: parse(&text(r, 0)?, "report id")?,
+        owner: parse(&text(r, 1)?, "owner")?,
+        visibility: parse(&text(r, 2)?, "visibility")?,
+        title: r.get(3).store()?,
+        content: r.get(4).store()?,
+        category: lapor_domain::catalog::CategorySlug::parse(&text(r, 5)?)
             .map_err(|e| StoreError::Other(e.into()))?,
-        agency: parse(r.get::<&str, _>(6), "agency")?,
+        agency: parse(&text(r, 6)?, "agency")?,
         location: match (lat, lon) {
             (Some(lat), Some(lon)) => Some(Location {
                 lat,
                 lon,
-                address: r.get(9),
+                address: r.get(9).store()?,
             }),
             _ => None,
         },
-        status: parse(r.get::<&str, _>(10), "status")?,
-        withdrawn: r.get::<i64, _>(11) != 0,
-        vote_count: r.get(12),
-        created_at: from_millis(r.get(13)),
-        updated_at: from_millis(r.get(14)),
+        status: parse(&text(r, 10)?, "status")?,
+        withdrawn: r.get::<_, i64>(11).store()? != 0,
+        vote_count: r.get(12).store()?,
+        created_at: from_millis(r.get(13).store()?),
+        updated_at: from_millis(r.get(14).store()?),
     })
 }
 
 #[async_trait]
 impl ReportingStore for SqliteReporting {
     async fn insert_report(&self, r: &Report, event: &EventEnvelope) -> StoreResult<()> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        sqlx::query(&format!(
-            "INSERT INTO reports ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        ))
-        .bind(r.id.to_string())
-        .bind(r.owner.to_string())
-        .bind(r.visibility.as_str())
-        .bind(&r.title)
-        .bind(&r.content)
-        .bind(r.category.as_str())
-        .bind(r.agency.as_str())
-        .bind(r.location.as_ref().map(|l| l.lat))
-        .bind(r.location.as_ref().map(|l| l.lon))
-        .bind(r.location.as_ref().and_then(|l| l.address.clone()))
-        .bind(r.status.as_str())
-        .bind(r.withdrawn as i64)
-        .bind(r.vote_count)
-        .bind(millis(r.created_at))
-        .bind(millis(r.updated_at))
-        .execute(&mut *tx)
-        .await
-        .store()?;
-        outbox::append(&mut tx, event).await?;
-        tx.commit().await.store()
+        let r = r.clone();
+        let event = event.clone();
+        self.db
+            .write(move |c| {
+                c.prepare_cached(&format!(
+                    "INSERT INTO reports ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                ))
+                .store()?
+                .execute(params![
+                    r.id.to_string(),
+                    r.owner.to_string(),
+                    r.visibility.as_str(),
+                    r.title,
+                    r.content,
+                    r.category.as_str(),
+                    r.agency.as_str(),
+                    r.location.as_ref().map(|l| l.lat),
+                    r.location.as_ref().map(|l| l.lon),
+                    r.location.as_ref().and_then(|l| l.address.clone()),
+                    r.status.as_str(),
+                    r.withdrawn as i64,
+                    r.vote_count,
+                    millis(r.created_at),
+                    millis(r.updated_at),
+                ])
+                .store()?;
+                outbox::append(c, &event)
+            })
+            .await
     }
 
     async fn report(&self, id: ReportId) -> StoreResult<Option<Report>> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM reports WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.db.reader)
-            .await
-            .store()?;
-        row.as_ref().map(report).transpose()
+        self.db.read(|c| {
+            let mut st = c
+                .prepare_cached(&format!("SELECT {COLS} FROM reports WHERE id = ?1"))
+                .store()?;
+            let mut rows = st.query([id.to_string()]).store()?;
+            rows.next().store()?.map(report).transpose()
+        })
     }
 
     async fn update_report(
@@ -98,50 +103,58 @@ impl ReportingStore for SqliteReporting {
         expected_updated_at: Timestamp,
         event: &EventEnvelope,
     ) -> StoreResult<()> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        let done = sqlx::query(
-            "UPDATE reports SET title = $1, content = $2, category = $3, agency = $4, lat = $5, lon = $6, address = $7, updated_at = $8 \
-             WHERE id = $9 AND updated_at = $10 AND status = 'RECEIVED' AND withdrawn = 0",
-        )
-        .bind(&r.title)
-        .bind(&r.content)
-        .bind(r.category.as_str())
-        .bind(r.agency.as_str())
-        .bind(r.location.as_ref().map(|l| l.lat))
-        .bind(r.location.as_ref().map(|l| l.lon))
-        .bind(r.location.as_ref().and_then(|l| l.address.clone()))
-        .bind(millis(r.updated_at))
-        .bind(r.id.to_string())
-        .bind(millis(expected_updated_at))
-        .execute(&mut *tx)
-        .await
-        .store()?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the report changed meanwhile; reload and try again".into(),
-            ));
-        }
-        outbox::append(&mut tx, event).await?;
-        tx.commit().await.store()
+        let r = r.clone();
+        let event = event.clone();
+        self.db
+            .write(move |c| {
+                let done = c
+                    .prepare_cached(
+                        "UPDATE reports SET title = ?1, content = ?2, category = ?3, agency = ?4, lat = ?5, lon = ?6, address = ?7, updated_at = ?8 \
+                         WHERE id = ?9 AND updated_at = ?10 AND status = 'RECEIVED' AND withdrawn = 0",
+                    )
+                    .store()?
+                    .execute(params![
+                        r.title,
+                        r.content,
+                        r.category.as_str(),
+                        r.agency.as_str(),
+                        r.location.as_ref().map(|l| l.lat),
+                        r.location.as_ref().map(|l| l.lon),
+                        r.location.as_ref().and_then(|l| l.address.clone()),
+                        millis(r.updated_at),
+                        r.id.to_string(),
+                        millis(expected_updated_at),
+                    ])
+                    .store()?;
+                if done != 1 {
+                    return Err(StoreError::Conflict(
+                        "the report changed meanwhile; reload and try again".into(),
+                    ));
+                }
+                outbox::append(c, &event)
+            })
+            .await
     }
 
     async fn withdraw_report(&self, id: ReportId, event: &EventEnvelope) -> StoreResult<()> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        let done = sqlx::query(
-            "UPDATE reports SET withdrawn = 1, updated_at = $1 WHERE id = $2 AND withdrawn = 0 AND status IN ('RECEIVED', 'IN_PROGRESS')",
-        )
-        .bind(millis(event.timestamp))
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .store()?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the report can no longer be withdrawn".into(),
-            ));
-        }
-        outbox::append(&mut tx, event).await?;
-        tx.commit().await.store()
+        let event = event.clone();
+        self.db
+            .write(move |c| {
+                let done = c
+                    .prepare_cached(
+                        "UPDATE reports SET withdrawn = 1, updated_at = ?1 WHERE id = ?2 AND withdrawn = 0 AND status IN ('RECEIVED', 'IN_PROGRESS')",
+                    )
+                    .store()?
+                    .execute(params![millis(event.timestamp), id.to_string()])
+                    .store()?;
+                if done != 1 {
+                    return Err(StoreError::Conflict(
+                        "the report can no longer be withdrawn".into(),
+                    ));
+                }
+                outbox::append(c, &event)
+            })
+            .await
     }
 
     async fn add_vote(
@@ -150,42 +163,116 @@ impl ReportingStore for SqliteReporting {
         voter: UserId,
         at: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        let inserted = sqlx::query("INSERT INTO votes (report_id, voter_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(id.to_string())
-            .bind(voter.to_string())
-            .bind(millis(at))
-            .execute(&mut *tx)
+        self.db
+            .write(move |c| {
+                let inserted = c
+                    .prepare_cached("INSERT INTO votes (report_id, voter_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+                    .store()?
+                    .execute(params![id.to_string(), voter.to_string(), millis(at)])
+                    .store()?;
+                if inserted == 0 {
+                    return Ok(None);
+                }
+                let count: i64 = c
+                    .prepare_cached(
+                        "UPDATE reports SET vote_count = vote_count + 1 WHERE id = ?1 AND visibility = 'PUBLIC' AND withdrawn = 0 RETURNING vote_count",
+                    )
+                    .store()?
+                    .query_row([id.to_string()], |r| r.get(0))
+                    .optional()
+                    .store()?
+                    .ok_or_else(|| StoreError::Conflict("only live PUBLIC reports can be upvoted".into()))?;
+                let event = DomainEvent::ReportUpvoted(ReportUpvoted {
+                    report_id: id,
+                    voter_user_id: voter,
+                    vote_count: count,
+                    created_at: at,
+                })
+                .into_envelope(at);
+                outbox::append(c, &event)?;
+                Ok(Some(count))
+            })
             .await
-            .store()?;
-        if inserted.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let count: i64 = sqlx::query_scalar(
-            "UPDATE reports SET vote_count = vote_count + 1 WHERE id = $1 AND visibility = 'PUBLIC' AND withdrawn = 0 RETURNING vote_count",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .store()?
-        .ok_or_else(|| StoreError::Conflict("only live PUBLIC reports can be upvoted".into()))?;
-        let event = DomainEvent::ReportUpvoted(ReportUpvoted {
-            report_id: id,
-            voter_user_id: voter,
-            vote_count: count,
-            created_at: at,
-        })
-        .into_envelope(at);
-        outbox::append(&mut tx, &event).await?;
-        tx.commit().await.store()?;
-        Ok(Some(count))
     }
 
     async fn count_reports(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM reports")
-            .fetch_one(&self.db.reader)
+        self.db
+            .read_blocking(|c| {
+                c.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
+                    .store()
+            })
             .await
-            .store()
+    }
+
+    async fn add_photos(
+        &self,
+        id: ReportId,
+        photos: &[NewPhoto],
+        max: usize,
+        event: &EventEnvelope,
+    ) -> StoreResult<()> {
+        let photos = photos.to_vec();
+        let event = event.clone();
+        // The single writer serialises concurrent uploads: the count read
+        // here cannot change before the commit.
+        self.db
+            .write(move |c| {
+                let editable: Option<i64> = c
+                    .query_row(
+                        "SELECT 1 FROM reports WHERE id = ?1 AND status = 'RECEIVED' AND withdrawn = 0",
+                        [id.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .store()?;
+                if editable.is_none() {
+                    return Err(StoreError::Conflict(
+                        "photos can only be added while the report is RECEIVED".into(),
+                    ));
+                }
+                let existing: i64 = c
+                    .query_row(
+                        "SELECT count(*) FROM report_photos WHERE report_id = ?1",
+                        [id.to_string()],
+                        |r| r.get(0),
+                    )
+                    .store()?;
+                if existing as usize + photos.len() > max {
+                    return Err(StoreError::Conflict(format!(
+                        "a report has at most {max} photos: it has {existing}"
+                    )));
+                }
+                for p in &photos {
+                    c.execute(
+                        "INSERT INTO report_photos (id, report_id, width, height, size_bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![
+                            p.id.to_string(),
+                            id.to_string(),
+                            i64::from(p.width),
+                            i64::from(p.height),
+                            p.bytes,
+                            millis(event.timestamp)
+                        ],
+                    )
+                    .store()?;
+                }
+                outbox::append(c, &event)
+            })
+            .await
+    }
+
+    async fn photos(&self, id: ReportId) -> StoreResult<Vec<PhotoId>> {
+        self.db.read(|c| {
+            let mut st = c
+                .prepare_cached("SELECT id FROM report_photos WHERE report_id = ?1 ORDER BY id")
+                .store()?;
+            let ids = st
+                .query_map([id.to_string()], |r| r.get::<_, String>(0))
+                .store()?
+                .collect::<Result<Vec<_>, _>>()
+                .store()?;
+            ids.iter().map(|s| parse(s, "photo id")).collect()
+        })
     }
 }
 
@@ -199,33 +286,36 @@ impl EventConsumer for SqliteReporting {
 
     async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
         // Only status changes matter here; most batches have none, and the
-        // write connection is better left to citizens' commands.
-        if !events
+        // writer is better left to citizens' commands.
+        let events: Vec<EventEnvelope> = events
             .iter()
-            .any(|e| e.event_type == "report.status.updated")
-        {
+            .filter(|e| e.event_type == "report.status.updated")
+            .cloned()
+            .collect();
+        if events.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.db.writer.begin().await.store()?;
-        let mut applied = 0;
-        for e in events {
-            if e.event_type != "report.status.updated" || !outbox::first_time(&mut tx, e).await? {
-                continue;
-            }
-            if let Ok(DomainEvent::StatusUpdated(s)) = e.decode() {
-                let done = sqlx::query("UPDATE reports SET status = $1 WHERE id = $2")
-                    .bind(s.new_status.as_str())
-                    .bind(s.report_id.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .store()?;
-                if done.rows_affected() == 0 {
-                    lapor_app::ports::not_yet(e)?;
+        self.db
+            .write(move |c| {
+                let mut applied = 0;
+                for e in &events {
+                    if !outbox::first_time(c, e)? {
+                        continue;
+                    }
+                    if let Ok(DomainEvent::StatusUpdated(s)) = e.decode() {
+                        let done = c
+                            .prepare_cached("UPDATE reports SET status = ?1 WHERE id = ?2")
+                            .store()?
+                            .execute(params![s.new_status.as_str(), s.report_id.to_string()])
+                            .store()?;
+                        if done == 0 {
+                            lapor_app::ports::not_yet(e)?;
+                        }
+                        applied += 1;
+                    }
                 }
-                applied += 1;
-            }
-        }
-        tx.commit().await.store()?;
-        Ok(applied)
+                Ok(applied)
+            })
+            .await
     }
 }

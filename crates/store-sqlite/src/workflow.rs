@@ -1,6 +1,6 @@
 //! Workflow on SQLite: SLA jobs, configuration, escalations, notifications.
 
-use crate::db::{Db, SqlxResultExt, parse};
+use crate::db::{Db, Sql, SqlResultExt, parse, text};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
@@ -11,12 +11,11 @@ use lapor_app::ports::{
 use lapor_app::views::{EscalationView, Listing, NotificationView, SlaView};
 use lapor_domain::access::{ListingScope, Owner};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::events::{DomainEvent, EventEnvelope};
+use lapor_domain::events::{DomainEvent, EventEnvelope, ReportCreated, SlaStarted};
 use lapor_domain::ids::{NotificationId, ReportId};
 use lapor_domain::sla::{self, SlaJob};
 use lapor_domain::{Timestamp, notices};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use rusqlite::{Connection, Row, params};
 
 pub struct SqliteWorkflow {
     pub(crate) db: Db,
@@ -37,29 +36,29 @@ fn category(s: &str) -> StoreResult<CategorySlug> {
     CategorySlug::parse(s).map_err(|e| StoreError::Other(e.into()))
 }
 
-fn job(r: &SqliteRow) -> StoreResult<SlaJob> {
+fn job(r: &Row<'_>) -> StoreResult<SlaJob> {
     Ok(SlaJob {
-        agency: parse(r.get::<&str, _>(3), "agency")?,
-        status: parse(r.get::<&str, _>(5), "sla status")?,
-        escalation_level: r.get(6),
-        due_at: from_millis(r.get(7)),
-        next_escalation_at: r.get::<Option<i64>, _>(8).map(from_millis),
-        current_status: parse(r.get::<&str, _>(9), "status")?,
+        agency: parse(&text(r, 3)?, "agency")?,
+        status: parse(&text(r, 5)?, "sla status")?,
+        escalation_level: r.get(6).store()?,
+        due_at: from_millis(r.get(7).store()?),
+        next_escalation_at: r.get::<_, Option<i64>>(8).store()?.map(from_millis),
+        current_status: parse(&text(r, 9)?, "status")?,
     })
 }
 
-async fn config(conn: &mut SqliteConnection) -> StoreResult<SlaConfig> {
-    let rows = sqlx::query("SELECT category, duration_seconds FROM sla_config")
-        .fetch_all(conn)
-        .await
+fn config(conn: &Connection) -> StoreResult<SlaConfig> {
+    let mut st = conn
+        .prepare_cached("SELECT category, duration_seconds FROM sla_config")
         .store()?;
+    let mut rows = st.query([]).store()?;
     let mut cfg = SlaConfig {
         default_seconds: 86_400,
         per_category: vec![],
     };
-    for r in rows {
-        let cat: String = r.get(0);
-        let secs: i64 = r.get(1);
+    while let Some(r) = rows.next().store()? {
+        let cat: String = r.get(0).store()?;
+        let secs: i64 = r.get(1).store()?;
         if cat.is_empty() {
             cfg.default_seconds = secs;
         } else {
@@ -70,52 +69,61 @@ async fn config(conn: &mut SqliteConnection) -> StoreResult<SlaConfig> {
     Ok(cfg)
 }
 
-async fn notify(conn: &mut SqliteConnection, n: &NewNotification) -> StoreResult<()> {
-    sqlx::query("INSERT INTO notifications (id, recipient, report_id, kind, message, is_read, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)")
-        .bind(n.id.to_string())
-        .bind(n.recipient.to_string())
-        .bind(n.report_id.to_string())
-        .bind(n.kind)
-        .bind(&n.message)
-        .bind(millis(n.created_at))
-        .execute(conn)
-        .await
+fn notify(conn: &Connection, n: &NewNotification) -> StoreResult<()> {
+    conn.prepare_cached("INSERT INTO notifications (id, recipient, report_id, kind, message, is_read, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)")
+        .store()?
+        .execute(params![
+            n.id.to_string(),
+            n.recipient.to_string(),
+            n.report_id.to_string(),
+            n.kind,
+            n.message,
+            millis(n.created_at)
+        ])
         .store()?;
     Ok(())
 }
 
-async fn load(conn: &mut SqliteConnection, id: ReportId) -> StoreResult<Option<(Owner, SlaJob)>> {
-    let row = sqlx::query(&format!(
-        "SELECT {JOB_COLS} FROM sla_jobs WHERE report_id = $1"
-    ))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await
-    .store()?;
-    row.map(|r| Ok((parse(r.get::<&str, _>(1), "owner")?, job(&r)?)))
-        .transpose()
+fn load(conn: &Connection, id: ReportId) -> StoreResult<Option<(Owner, SlaJob)>> {
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {JOB_COLS} FROM sla_jobs WHERE report_id = ?1"
+        ))
+        .store()?;
+    let mut rows = st.query([id.to_string()]).store()?;
+    let Some(r) = rows.next().store()? else {
+        return Ok(None);
+    };
+    Ok(Some((parse(&text(r, 1)?, "owner")?, job(r)?)))
 }
 
-async fn save(
-    conn: &mut SqliteConnection,
-    id: ReportId,
-    j: &SlaJob,
-    at: Timestamp,
-) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE sla_jobs SET sla_status = $1, escalation_level = $2, next_escalation_at = $3, current_status = $4, updated_at = $5 \
-         WHERE report_id = $6",
+fn save(conn: &Connection, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE sla_jobs SET sla_status = ?1, escalation_level = ?2, next_escalation_at = ?3, current_status = ?4, updated_at = ?5 \
+         WHERE report_id = ?6",
     )
-    .bind(j.status.as_str())
-    .bind(j.escalation_level)
-    .bind(j.next_escalation_at.map(millis))
-    .bind(j.current_status.as_str())
-    .bind(millis(at))
-    .bind(id.to_string())
-    .execute(conn)
-    .await
+    .store()?
+    .execute(params![
+        j.status.as_str(),
+        j.escalation_level,
+        j.next_escalation_at.map(millis),
+        j.current_status.as_str(),
+        millis(at),
+        id.to_string()
+    ])
     .store()?;
     Ok(())
+}
+
+/// `sla.started` for a job just created from `created` (envelope `e`), so
+/// operations can show the due time without reading workflow's tables.
+fn sla_started(created: &ReportCreated, j: &SlaJob, e: &EventEnvelope) -> EventEnvelope {
+    DomainEvent::SlaStarted(SlaStarted {
+        report_id: created.report_id,
+        owner_agency: j.agency.clone(),
+        due_at: j.due_at,
+    })
+    .into_envelope(e.timestamp)
 }
 
 /// A notification id derived from the event, so a rebuilt or redelivered
@@ -124,57 +132,62 @@ fn note_id(e: &EventEnvelope) -> NotificationId {
     NotificationId(e.event_id.0)
 }
 
-async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResult<()> {
+fn apply_one(conn: &Connection, e: &EventEnvelope) -> StoreResult<()> {
     let Ok(event) = e.decode() else { return Ok(()) };
     match event {
         DomainEvent::ReportCreated(c) => {
-            let cfg = config(conn).await?;
+            let cfg = config(conn)?;
             let j = SlaJob::start(c.agency.clone(), c.created_at, cfg.seconds_for(&c.category));
-            sqlx::query(&format!(
-                "INSERT INTO sla_jobs ({JOB_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (report_id) DO NOTHING"
-            ))
-            .bind(c.report_id.to_string())
-            .bind(c.owner.to_string())
-            .bind(c.visibility.as_str())
-            .bind(c.agency.as_str())
-            .bind(c.category.as_str())
-            .bind(j.status.as_str())
-            .bind(j.escalation_level)
-            .bind(millis(j.due_at))
-            .bind(j.next_escalation_at.map(millis))
-            .bind(j.current_status.as_str())
-            .bind(millis(c.created_at))
-            .execute(conn)
-            .await
-            .store()?;
+            let inserted = conn
+                .prepare_cached(&format!(
+                    "INSERT INTO sla_jobs ({JOB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT (report_id) DO NOTHING"
+                ))
+                .store()?
+                .execute(params![
+                    c.report_id.to_string(),
+                    c.owner.to_string(),
+                    c.visibility.as_str(),
+                    c.agency.as_str(),
+                    c.category.as_str(),
+                    j.status.as_str(),
+                    j.escalation_level,
+                    millis(j.due_at),
+                    j.next_escalation_at.map(millis),
+                    j.current_status.as_str(),
+                    millis(c.created_at),
+                ])
+                .store()?;
+            if inserted == 1 {
+                outbox::append(conn, &sla_started(&c, &j, e))?;
+            }
         }
         DomainEvent::ReportUpdated(u) => {
-            let done = sqlx::query("UPDATE sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
-                .bind(u.agency.as_str())
-                .bind(u.category.as_str())
-                .bind(millis(u.updated_at))
-                .bind(u.report_id.to_string())
-                .execute(conn)
-                .await
+            let done = conn
+                .prepare_cached("UPDATE sla_jobs SET agency = ?1, category = ?2, updated_at = ?3 WHERE report_id = ?4")
+                .store()?
+                .execute(params![
+                    u.agency.as_str(),
+                    u.category.as_str(),
+                    millis(u.updated_at),
+                    u.report_id.to_string()
+                ])
                 .store()?;
-            if done.rows_affected() == 0 {
+            if done == 0 {
                 return lapor_app::ports::not_yet(e);
             }
         }
         DomainEvent::ReportWithdrawn(w) => {
-            sqlx::query("UPDATE sla_jobs SET sla_status = 'CANCELLED', next_escalation_at = NULL, updated_at = $1 WHERE report_id = $2 AND sla_status IN ('PENDING', 'ESCALATED')")
-                .bind(millis(w.withdrawn_at))
-                .bind(w.report_id.to_string())
-                .execute(conn)
-                .await
+            conn.prepare_cached("UPDATE sla_jobs SET sla_status = 'CANCELLED', next_escalation_at = NULL, updated_at = ?1 WHERE report_id = ?2 AND sla_status IN ('PENDING', 'ESCALATED')")
+                .store()?
+                .execute(params![millis(w.withdrawn_at), w.report_id.to_string()])
                 .store()?;
         }
         DomainEvent::StatusUpdated(s) => {
-            let Some((owner, mut j)) = load(conn, s.report_id).await? else {
+            let Some((owner, mut j)) = load(conn, s.report_id)? else {
                 return lapor_app::ports::not_yet(e);
             };
             sla::on_status_change(&mut j, s.new_status);
-            save(conn, s.report_id, &j, s.changed_at).await?;
+            save(conn, s.report_id, &j, s.changed_at)?;
             let n = NewNotification {
                 id: note_id(e),
                 recipient: owner,
@@ -183,10 +196,10 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
                 message: notices::status_changed(&s),
                 created_at: s.changed_at,
             };
-            notify(conn, &n).await?;
+            notify(conn, &n)?;
         }
         DomainEvent::CaseAnswered(a) => {
-            let Some((owner, _)) = load(conn, a.report_id).await? else {
+            let Some((owner, _)) = load(conn, a.report_id)? else {
                 return lapor_app::ports::not_yet(e);
             };
             let n = NewNotification {
@@ -197,13 +210,25 @@ async fn apply_one(conn: &mut SqliteConnection, e: &EventEnvelope) -> StoreResul
                 message: notices::answered(&a),
                 created_at: a.answered_at,
             };
-            notify(conn, &n).await?;
+            notify(conn, &n)?;
         }
+        // No-ops, listed in IGNORED (skipped before the transaction).
         // Escalations are recorded (with their notifications) when decided.
-        DomainEvent::ReportEscalated(_) | DomainEvent::ReportUpvoted(_) => {}
+        DomainEvent::ReportEscalated(_)
+        | DomainEvent::ReportUpvoted(_)
+        | DomainEvent::PhotosAdded(_)
+        | DomainEvent::SlaStarted(_) => {}
     }
     Ok(())
 }
+
+/// The event types `apply_one` does nothing with.
+const IGNORED: &[&str] = &[
+    "report.escalated",
+    "report.upvoted",
+    "report.photos_added",
+    "sla.started",
+];
 
 #[async_trait]
 impl EventConsumer for SqliteWorkflow {
@@ -212,98 +237,169 @@ impl EventConsumer for SqliteWorkflow {
     }
 
     async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        let mut applied = 0;
-        for e in events {
-            if outbox::first_time(&mut tx, e).await? {
-                apply_one(&mut tx, e).await?;
-                applied += 1;
-            }
+        let events = outbox::relevant(events, IGNORED);
+        if events.is_empty() {
+            return Ok(0);
         }
-        tx.commit().await.store()?;
-        Ok(applied)
+        self.db
+            .write(move |c| outbox::apply_new(c, &events, apply_one))
+            .await
     }
 }
 
-fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &ListingScope) {
-    let owners = |qb: &mut QueryBuilder<'_, Sqlite>, owners: &[Owner]| {
-        qb.push("owner IN (");
-        let mut sep = qb.separated(", ");
-        for o in owners {
-            sep.push_bind(o.to_string());
-        }
-        qb.push(")");
-    };
+fn push_scope(q: &mut Sql, scope: &ListingScope) {
     match scope {
         ListingScope::PublicOnly => {
-            qb.push(" AND visibility = 'PUBLIC'");
+            q.push(" AND visibility = 'PUBLIC'");
         }
         ListingScope::PublicAndOwn(o) => {
-            qb.push(" AND (visibility = 'PUBLIC' OR ");
-            owners(qb, o);
-            qb.push(")");
+            q.push(" AND (visibility = 'PUBLIC' OR owner IN ");
+            q.bind_list(o);
+            q.push(")");
         }
         ListingScope::PublicOwnAndAgency(o, a) => {
-            qb.push(" AND (visibility = 'PUBLIC' OR ");
-            owners(qb, o);
-            qb.push(" OR agency = ").push_bind(a.to_string()).push(")");
+            q.push(" AND (visibility = 'PUBLIC' OR owner IN ");
+            q.bind_list(o);
+            q.push(" OR agency = ").bind(a.to_string()).push(")");
         }
         ListingScope::All => {}
     }
 }
 
-fn push_sla_where(qb: &mut QueryBuilder<'_, Sqlite>, f: &SlaFilter) {
-    qb.push(" WHERE 1 = 1");
-    push_scope(qb, &f.scope);
+fn push_sla_where(q: &mut Sql, f: &SlaFilter) {
+    q.push(" WHERE 1 = 1");
+    push_scope(q, &f.scope);
     if let Some(id) = f.report_id {
-        qb.push(" AND report_id = ").push_bind(id.to_string());
+        q.push(" AND report_id = ").bind(id.to_string());
     }
     if let Some(s) = f.sla_status {
-        qb.push(" AND sla_status = ").push_bind(s.as_str());
+        q.push(" AND sla_status = ").bind(s.as_str().to_owned());
     }
     if f.overdue_only {
-        qb.push(" AND sla_status IN ('PENDING', 'ESCALATED') AND due_at < ")
-            .push_bind(millis(f.now));
+        q.push(" AND sla_status IN ('PENDING', 'ESCALATED') AND due_at < ")
+            .bind(millis(f.now));
+    }
+}
+
+/// The total of an SLA listing from the counters that triggers keep
+/// (migration 5002): a sum over a few rows whatever the number of jobs.
+/// `None` when the filter needs a scan (one report, overdue only).
+fn counted_sla_total(c: &Connection, f: &SlaFilter) -> StoreResult<Option<i64>> {
+    if f.report_id.is_some() || f.overdue_only {
+        return Ok(None);
+    }
+    let status = |q: &mut Sql| {
+        if let Some(s) = f.sla_status {
+            q.push(" AND sla_status = ").bind(s.as_str().to_owned());
+        }
+    };
+    let mut q = Sql::new("SELECT (SELECT coalesce(sum(n), 0) FROM sla_counts WHERE ");
+    match &f.scope {
+        ListingScope::All => {
+            q.push("1");
+        }
+        ListingScope::PublicOnly | ListingScope::PublicAndOwn(_) => {
+            q.push("public = 1");
+        }
+        ListingScope::PublicOwnAndAgency(_, a) => {
+            q.push("(public = 1 OR agency = ")
+                .bind(a.to_string())
+                .push(")");
+        }
+    }
+    status(&mut q);
+    q.push(")");
+    match &f.scope {
+        ListingScope::PublicAndOwn(owners) => {
+            q.push(" + (SELECT coalesce(sum(n), 0) FROM sla_owner_counts WHERE owner IN ");
+            q.bind_list(owners);
+            q.push(" AND public = 0");
+            status(&mut q);
+            q.push(")");
+        }
+        ListingScope::PublicOwnAndAgency(owners, a) => {
+            q.push(" + (SELECT coalesce(sum(n), 0) FROM sla_owner_counts WHERE owner IN ");
+            q.bind_list(owners);
+            q.push(" AND public = 0 AND agency <> ").bind(a.to_string());
+            status(&mut q);
+            q.push(")");
+        }
+        ListingScope::All | ListingScope::PublicOnly => {}
+    }
+    let total = c
+        .prepare_cached(&q.sql)
+        .store()?
+        .query_row(q.params(), |r| r.get(0))
+        .store()?;
+    Ok(Some(total))
+}
+
+impl SqliteWorkflow {
+    /// The total of an SLA listing by `count(*)` and from the counters
+    /// (`None`: needs a scan); tests compare the two.
+    pub fn sla_totals(&self, f: &SlaFilter) -> StoreResult<(i64, Option<i64>)> {
+        self.db.read(|c| {
+            let mut count = Sql::new("SELECT count(*) FROM sla_jobs");
+            push_sla_where(&mut count, f);
+            let scanned = c
+                .prepare_cached(&count.sql)
+                .store()?
+                .query_row(count.params(), |r| r.get(0))
+                .store()?;
+            Ok((scanned, counted_sla_total(c, f)?))
+        })
     }
 }
 
 #[async_trait]
 impl WorkflowStore for SqliteWorkflow {
     async fn sla_status(&self, f: &SlaFilter) -> StoreResult<Listing<SlaView>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {JOB_COLS} FROM sla_jobs"));
-        push_sla_where(&mut qb, f);
-        qb.push(" ORDER BY created_at DESC, report_id DESC LIMIT ")
-            .push_bind(f.per_page)
+        let mut q = Sql::new(&format!("SELECT {JOB_COLS} FROM sla_jobs"));
+        push_sla_where(&mut q, f);
+        q.push(" ORDER BY created_at DESC, report_id DESC LIMIT ")
+            .bind(f.per_page)
             .push(" OFFSET ")
-            .push_bind((f.page - 1) * f.per_page);
-        let rows = qb.build().fetch_all(&self.db.reader).await.store()?;
-        let items = rows
-            .iter()
-            .map(|r| {
+            .bind((f.page - 1) * f.per_page);
+        let now = f.now;
+        let items = self.db.read(|c| {
+            let mut st = c.prepare_cached(&q.sql).store()?;
+            let mut rows = st.query(q.params()).store()?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().store()? {
                 let j = job(r)?;
-                Ok(SlaView {
-                    report_id: parse(r.get::<&str, _>(0), "report id")?,
-                    category: category(r.get::<&str, _>(4))?,
+                out.push(SlaView {
+                    report_id: parse(&text(r, 0)?, "report id")?,
+                    category: category(&text(r, 4)?)?,
                     owner_agency: j.agency.clone(),
                     due_at: j.due_at,
                     sla_status: j.status,
                     escalation_level: j.escalation_level,
                     current_status: j.current_status,
-                    is_overdue: j.is_overdue(f.now),
-                    created_at: from_millis(r.get(10)),
-                    updated_at: from_millis(r.get(11)),
-                    visibility: parse(r.get::<&str, _>(2), "visibility")?,
+                    is_overdue: j.is_overdue(now),
+                    created_at: from_millis(r.get(10).store()?),
+                    updated_at: from_millis(r.get(11).store()?),
+                    visibility: parse(&text(r, 2)?, "visibility")?,
                     owner: None,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM sla_jobs");
-        push_sla_where(&mut count, f);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
-            .await
-            .store()?;
+                });
+            }
+            Ok(out)
+        })?;
+        let total = match self.db.read(|c| counted_sla_total(c, f))? {
+            Some(t) => t,
+            None => {
+                // One report or overdue-only (time-dependent): count rows.
+                let mut count = Sql::new("SELECT count(*) FROM sla_jobs");
+                push_sla_where(&mut count, f);
+                self.db
+                    .read_blocking(move |c| {
+                        c.prepare_cached(&count.sql)
+                            .store()?
+                            .query_row(count.params(), |r| r.get(0))
+                            .store()
+                    })
+                    .await?
+            }
+        };
         Ok(Listing {
             items,
             total: Some(total),
@@ -312,8 +408,7 @@ impl WorkflowStore for SqliteWorkflow {
     }
 
     async fn sla_config(&self) -> StoreResult<SlaConfig> {
-        let mut conn = self.db.reader.acquire().await.store()?;
-        config(&mut conn).await
+        self.db.read(config)
     }
 
     async fn set_sla_seconds(
@@ -321,47 +416,51 @@ impl WorkflowStore for SqliteWorkflow {
         category: Option<&CategorySlug>,
         seconds: i64,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sla_config (category, duration_seconds) VALUES ($1, $2) \
-             ON CONFLICT (category) DO UPDATE SET duration_seconds = excluded.duration_seconds",
-        )
-        .bind(category.map(|c| c.to_string()).unwrap_or_default())
-        .bind(seconds)
-        .execute(&self.db.writer)
-        .await
-        .store()?;
-        Ok(())
+        let cat = category.map(|c| c.to_string()).unwrap_or_default();
+        self.db
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO sla_config (category, duration_seconds) VALUES (?1, ?2) \
+                     ON CONFLICT (category) DO UPDATE SET duration_seconds = excluded.duration_seconds",
+                    params![cat, seconds],
+                )
+                .store()?;
+                Ok(())
+            })
+            .await
     }
 
     async fn due_jobs(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueJob>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLS} FROM sla_jobs WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= $1 \
-             AND sla_status IN ('PENDING', 'ESCALATED') ORDER BY next_escalation_at LIMIT $2"
-        ))
-        .bind(millis(now))
-        .bind(limit)
-        .fetch_all(&self.db.reader)
-        .await
-        .store()?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueJob {
-                    report_id: parse(r.get::<&str, _>(0), "report id")?,
-                    category: category(r.get::<&str, _>(4))?,
-                    owner: parse(r.get::<&str, _>(1), "owner")?,
+        self.db.read(|c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {JOB_COLS} FROM sla_jobs WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ?1 \
+                     AND sla_status IN ('PENDING', 'ESCALATED') ORDER BY next_escalation_at LIMIT ?2"
+                ))
+                .store()?;
+            let mut rows = st.query(params![millis(now), limit]).store()?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().store()? {
+                out.push(DueJob {
+                    report_id: parse(&text(r, 0)?, "report id")?,
+                    category: category(&text(r, 4)?)?,
+                    owner: parse(&text(r, 1)?, "owner")?,
                     job: job(r)?,
-                })
-            })
-            .collect()
+                });
+            }
+            Ok(out)
+        })
     }
 
     async fn next_due(&self) -> StoreResult<Option<Timestamp>> {
-        let at: Option<i64> = sqlx::query_scalar(
-            "SELECT min(next_escalation_at) FROM sla_jobs WHERE next_escalation_at IS NOT NULL AND sla_status IN ('PENDING', 'ESCALATED')",
-        )
-        .fetch_one(&self.db.reader)
-        .await
-        .store()?;
+        let at: Option<i64> = self.db.read(|c| {
+            c.prepare_cached(
+                "SELECT min(next_escalation_at) FROM sla_jobs WHERE next_escalation_at IS NOT NULL AND sla_status IN ('PENDING', 'ESCALATED')",
+            )
+            .store()?
+            .query_row([], |r| r.get(0))
+            .store()
+        })?;
         Ok(at.map(from_millis))
     }
 
@@ -373,37 +472,45 @@ impl WorkflowStore for SqliteWorkflow {
         notifications: &[NewNotification],
         event: &EventEnvelope,
     ) -> StoreResult<bool> {
-        let mut tx = self.db.writer.begin().await.store()?;
-        let done = sqlx::query(
-            "UPDATE sla_jobs SET sla_status = $1, escalation_level = $2, next_escalation_at = $3, updated_at = $4 \
-             WHERE report_id = $5 AND escalation_level = $6 AND sla_status IN ('PENDING', 'ESCALATED')",
-        )
-        .bind(j.status.as_str())
-        .bind(j.escalation_level)
-        .bind(j.next_escalation_at.map(millis))
-        .bind(millis(event.timestamp))
-        .bind(id.to_string())
-        .bind(expected_level)
-        .execute(&mut *tx)
-        .await
-        .store()?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO escalations (report_id, level, agency, escalated_at) VALUES ($1, $2, $3, $4)")
-            .bind(id.to_string())
-            .bind(j.escalation_level)
-            .bind(j.agency.as_str())
-            .bind(millis(event.timestamp))
-            .execute(&mut *tx)
+        let j = j.clone();
+        let notifications = notifications.to_vec();
+        let event = event.clone();
+        self.db
+            .write(move |c| {
+                let done = c
+                    .prepare_cached(
+                        "UPDATE sla_jobs SET sla_status = ?1, escalation_level = ?2, next_escalation_at = ?3, updated_at = ?4 \
+                         WHERE report_id = ?5 AND escalation_level = ?6 AND sla_status IN ('PENDING', 'ESCALATED')",
+                    )
+                    .store()?
+                    .execute(params![
+                        j.status.as_str(),
+                        j.escalation_level,
+                        j.next_escalation_at.map(millis),
+                        millis(event.timestamp),
+                        id.to_string(),
+                        expected_level
+                    ])
+                    .store()?;
+                if done != 1 {
+                    return Ok(false);
+                }
+                c.prepare_cached("INSERT INTO escalations (report_id, level, agency, escalated_at) VALUES (?1, ?2, ?3, ?4)")
+                    .store()?
+                    .execute(params![
+                        id.to_string(),
+                        j.escalation_level,
+                        j.agency.as_str(),
+                        millis(event.timestamp)
+                    ])
+                    .store()?;
+                for n in &notifications {
+                    notify(c, n)?;
+                }
+                outbox::append(c, &event)?;
+                Ok(true)
+            })
             .await
-            .store()?;
-        for n in notifications {
-            notify(&mut tx, n).await?;
-        }
-        outbox::append(&mut tx, event).await?;
-        tx.commit().await.store()?;
-        Ok(true)
     }
 
     async fn notifications(
@@ -412,47 +519,40 @@ impl WorkflowStore for SqliteWorkflow {
         unread_only: bool,
         limit: i64,
     ) -> StoreResult<(Vec<NotificationView>, i64)> {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT id, report_id, kind, message, is_read, created_at FROM notifications WHERE recipient IN (",
+        let mut q = Sql::new(
+            "SELECT id, report_id, kind, message, is_read, created_at FROM notifications WHERE recipient IN ",
         );
-        let mut sep = qb.separated(", ");
-        for r in recipients {
-            sep.push_bind(r.to_string());
-        }
-        qb.push(")");
+        q.bind_list(recipients);
         if unread_only {
-            qb.push(" AND is_read = 0");
+            q.push(" AND is_read = 0");
         }
-        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(limit);
-        let rows = qb.build().fetch_all(&self.db.reader).await.store()?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                Ok(NotificationView {
-                    id: parse(r.get::<&str, _>(0), "notification id")?,
-                    report_id: parse(r.get::<&str, _>(1), "report id")?,
-                    kind: r.get(2),
-                    message: r.get(3),
-                    is_read: r.get::<i64, _>(4) != 0,
-                    created_at: from_millis(r.get(5)),
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let mut count = QueryBuilder::<Sqlite>::new(
-            "SELECT count(*) FROM notifications WHERE is_read = 0 AND recipient IN (",
-        );
-        let mut sep = count.separated(", ");
-        for r in recipients {
-            sep.push_bind(r.to_string());
-        }
-        count.push(")");
-        let unread: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.db.reader)
-            .await
-            .store()?;
-        Ok((items, unread))
+        q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .bind(limit);
+        let mut count =
+            Sql::new("SELECT count(*) FROM notifications WHERE is_read = 0 AND recipient IN ");
+        count.bind_list(recipients);
+        self.db.read(|c| {
+            let mut st = c.prepare_cached(&q.sql).store()?;
+            let mut rows = st.query(q.params()).store()?;
+            let mut items = Vec::new();
+            while let Some(r) = rows.next().store()? {
+                items.push(NotificationView {
+                    id: parse(&text(r, 0)?, "notification id")?,
+                    report_id: parse(&text(r, 1)?, "report id")?,
+                    kind: r.get(2).store()?,
+                    message: r.get(3).store()?,
+                    is_read: r.get::<_, i64>(4).store()? != 0,
+                    created_at: from_millis(r.get(5).store()?),
+                });
+            }
+            drop(rows);
+            let unread: i64 = c
+                .prepare_cached(&count.sql)
+                .store()?
+                .query_row(count.params(), |r| r.get(0))
+                .store()?;
+            Ok((items, unread))
+        })
     }
 
     async fn mark_read(
@@ -460,23 +560,18 @@ impl WorkflowStore for SqliteWorkflow {
         recipients: &[Owner],
         id: Option<NotificationId>,
     ) -> StoreResult<u64> {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "UPDATE notifications SET is_read = 1 WHERE is_read = 0 AND recipient IN (",
-        );
-        let mut sep = qb.separated(", ");
-        for r in recipients {
-            sep.push_bind(r.to_string());
-        }
-        qb.push(")");
+        let mut q =
+            Sql::new("UPDATE notifications SET is_read = 1 WHERE is_read = 0 AND recipient IN ");
+        q.bind_list(recipients);
         if let Some(id) = id {
-            qb.push(" AND id = ").push_bind(id.to_string());
+            q.push(" AND id = ").bind(id.to_string());
         }
-        Ok(qb
-            .build()
-            .execute(&self.db.writer)
+        self.db
+            .write(move |c| {
+                let n = c.execute(&q.sql, q.params()).store()?;
+                Ok(n as u64)
+            })
             .await
-            .store()?
-            .rows_affected())
     }
 
     async fn escalations(
@@ -484,34 +579,37 @@ impl WorkflowStore for SqliteWorkflow {
         agency: Option<&AgencyCode>,
         limit: i64,
     ) -> StoreResult<Vec<EscalationView>> {
-        let rows = sqlx::query(
-            "SELECT e.report_id, e.agency, e.level, j.current_status, j.due_at, e.escalated_at FROM escalations e \
-             JOIN sla_jobs j ON j.report_id = e.report_id WHERE ($1 IS NULL OR e.agency = $1) \
-             ORDER BY e.escalated_at DESC, e.level DESC LIMIT $2",
-        )
-        .bind(agency.map(|a| a.to_string()))
-        .bind(limit)
-        .fetch_all(&self.db.reader)
-        .await
-        .store()?;
-        rows.iter()
-            .map(|r| {
-                Ok(EscalationView {
-                    report_id: parse(r.get::<&str, _>(0), "report id")?,
-                    owner_agency: parse(r.get::<&str, _>(1), "agency")?,
-                    escalation_level: r.get(2),
-                    current_status: parse(r.get::<&str, _>(3), "status")?,
-                    due_at: from_millis(r.get(4)),
-                    escalated_at: from_millis(r.get(5)),
-                })
-            })
-            .collect()
+        let agency = agency.map(|a| a.to_string());
+        self.db.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT e.report_id, e.agency, e.level, j.current_status, j.due_at, e.escalated_at FROM escalations e \
+                     JOIN sla_jobs j ON j.report_id = e.report_id WHERE (?1 IS NULL OR e.agency = ?1) \
+                     ORDER BY e.escalated_at DESC, e.level DESC LIMIT ?2",
+                )
+                .store()?;
+            let mut rows = st.query(params![agency, limit]).store()?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().store()? {
+                out.push(EscalationView {
+                    report_id: parse(&text(r, 0)?, "report id")?,
+                    owner_agency: parse(&text(r, 1)?, "agency")?,
+                    escalation_level: r.get(2).store()?,
+                    current_status: parse(&text(r, 3)?, "status")?,
+                    due_at: from_millis(r.get(4).store()?),
+                    escalated_at: from_millis(r.get(5).store()?),
+                });
+            }
+            Ok(out)
+        })
     }
 
     async fn count_jobs(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM sla_jobs")
-            .fetch_one(&self.db.reader)
+        self.db
+            .read_blocking(|c| {
+                c.query_row("SELECT count(*) FROM sla_jobs", [], |r| r.get(0))
+                    .store()
+            })
             .await
-            .store()
     }
 }

@@ -2,14 +2,59 @@
 //! responsible agency's staff (and the city head) may see or act on a case.
 
 use crate::error::AppError;
-use crate::ports::{Cursor, InboxFilter, StoreError};
+use crate::ports::{InboxFilter, InboxSort, Paging, StoreError};
 use crate::state::App;
 use crate::views::{CaseDetail, CaseView, Listing};
-use lapor_domain::access::{Principal, Role};
+use lapor_domain::access::{Principal, Role, agency_scope};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
 use lapor_domain::events::{CaseAnswered, DomainEvent, StatusUpdated};
 use lapor_domain::ids::{AnswerId, ReportId};
 use lapor_domain::lifecycle::{Status, TransitionError, transition};
+
+/// What an inbox page shows. Paging: `Paging::Keyset` (a cursor from the
+/// previous page's `next_cursor`; newest first only: with another sort and
+/// no cursor it is taken as the first offset page) or `Paging::Offset`
+/// (1-based page, with a `total`; any sort). Page sizes are capped at 100.
+#[derive(Debug, Clone)]
+pub struct InboxQuery {
+    /// One agency's cases: the city head may pick any (none: every agency);
+    /// staff may only name their own (none: their own).
+    pub agency: Option<String>,
+    pub status: Option<Status>,
+    /// A category slug, case-insensitive.
+    pub category: Option<String>,
+    /// Only open cases past their SLA due time (by the application clock).
+    pub overdue_only: bool,
+    pub sort: InboxSort,
+    pub paging: Paging,
+}
+
+impl Default for InboxQuery {
+    /// The caller's own agency, newest first, the first 50.
+    fn default() -> Self {
+        Self {
+            agency: None,
+            status: None,
+            category: None,
+            overdue_only: false,
+            sort: InboxSort::Newest,
+            paging: Paging::Keyset {
+                after: None,
+                limit: 50,
+            },
+        }
+    }
+}
+
+/// An inbox page: whose cases, and the cases (each with `due_at` and
+/// `is_overdue`). `total` is set with offset paging, `next_cursor` with
+/// keyset paging when there are more.
+#[derive(Debug, Clone)]
+pub struct InboxPage {
+    /// The agency shown; `None` when the city head sees every agency.
+    pub agency: Option<AgencyCode>,
+    pub cases: Listing<CaseView>,
+}
 
 /// The outcome of a status change (seed 1's response fields).
 #[derive(Debug, Clone)]
@@ -17,6 +62,13 @@ pub struct StatusChange {
     pub report_id: ReportId,
     pub old_status: Status,
     pub new_status: Status,
+}
+
+fn page_size(n: i64) -> Result<i64, AppError> {
+    if n < 1 {
+        return Err(AppError::invalid("limit and per_page must be 1 or more"));
+    }
+    Ok(n.min(100))
 }
 
 fn require_staff(by: &Principal) -> Result<(), AppError> {
@@ -29,46 +81,70 @@ fn require_staff(by: &Principal) -> Result<(), AppError> {
 impl App {
     /// The caller's agency's cases; the city head may pick an agency or see
     /// all.
-    pub async fn inbox(
-        &self,
-        by: &Principal,
-        agency: Option<&str>,
-        status: Option<Status>,
-        category: Option<&str>,
-        after: Option<Cursor>,
-        limit: i64,
-    ) -> Result<(Option<AgencyCode>, Listing<CaseView>), AppError> {
+    pub async fn inbox(&self, by: &Principal, q: &InboxQuery) -> Result<InboxPage, AppError> {
         require_staff(by)?;
-        let requested = match agency.map(str::trim).filter(|a| !a.is_empty()) {
+        let requested = match q.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => Some(AgencyCode::parse(a).map_err(AppError::invalid)?),
             None => None,
         };
-        let agency = if by.role == Role::Admin {
-            requested
-        } else {
-            let own = by
-                .agency
-                .clone()
-                .ok_or_else(|| AppError::forbidden("your account belongs to no agency"))?;
-            if requested.as_ref().is_some_and(|r| r != &own) {
-                return Err(AppError::forbidden(
-                    "you can only see your own agency's cases",
-                ));
-            }
-            Some(own)
-        };
-        let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
+        let agency = agency_scope(by, requested).map_err(AppError::forbidden)?;
+        let category = match q
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
             None => None,
         };
+        let paging = match q.paging {
+            Paging::Keyset { after, limit } => {
+                if after.is_some() && q.sort != InboxSort::Newest {
+                    return Err(AppError::invalid(format!(
+                        "sort={} pages with page/per_page, not cursor",
+                        q.sort.as_str()
+                    )));
+                }
+                if q.sort != InboxSort::Newest {
+                    // The other orders page by offset (with a total).
+                    Paging::Offset {
+                        page: 1,
+                        per_page: page_size(limit)?,
+                    }
+                } else {
+                    Paging::Keyset {
+                        after,
+                        limit: page_size(limit)?,
+                    }
+                }
+            }
+            Paging::Offset { page, per_page } => {
+                if !(1..=1_000_000).contains(&page) {
+                    return Err(AppError::invalid("page must be between 1 and 1000000"));
+                }
+                Paging::Offset {
+                    page,
+                    per_page: page_size(per_page)?,
+                }
+            }
+        };
+        let now = self.now();
         let filter = InboxFilter {
             agency: agency.clone(),
-            status,
+            status: q.status,
             category,
-            after,
-            limit,
+            overdue_only: q.overdue_only,
+            now,
+            sort: q.sort,
+            paging,
         };
-        Ok((agency, self.stores().operations.inbox(&filter).await?))
+        let mut cases = self.stores().operations.inbox(&filter).await?;
+        cases.items = cases
+            .items
+            .into_iter()
+            .map(|c| c.with_overdue(now))
+            .collect();
+        Ok(InboxPage { agency, cases })
     }
 
     pub async fn case_detail(&self, by: &Principal, id: ReportId) -> Result<CaseDetail, AppError> {
@@ -82,7 +158,31 @@ impl App {
         if !by.works_cases_of(&detail.case.owner_agency) {
             return Err(AppError::forbidden("this case belongs to another agency"));
         }
+        let mut detail = detail;
+        detail.case = detail.case.with_overdue(self.now());
         Ok(detail)
+    }
+
+    /// The titles of those of these cases `by` may work (staff of the
+    /// case's agency, or the city head); the others are left out.
+    pub async fn case_titles(
+        &self,
+        by: &Principal,
+        ids: &[ReportId],
+    ) -> Result<std::collections::HashMap<ReportId, String>, AppError> {
+        require_staff(by)?;
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(self
+            .stores()
+            .operations
+            .case_titles(ids)
+            .await?
+            .into_iter()
+            .filter(|(_, agency, _)| by.works_cases_of(agency))
+            .map(|(id, _, title)| (id, title))
+            .collect())
     }
 
     async fn authorized_case(

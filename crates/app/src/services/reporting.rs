@@ -4,7 +4,7 @@
 use crate::error::AppError;
 use crate::ports::{FeedSort, Paging, ReportFilter, StoreError};
 use crate::state::App;
-use crate::views::{CategoryStats, Listing, ReportView};
+use crate::views::{CategoryStats, Listing, ReportView, TimelineEntry};
 use lapor_domain::access::{Principal, ReportAccess, can_view, listing_scope, may_see_reporter};
 use lapor_domain::catalog::CategorySlug;
 use lapor_domain::events::DomainEvent;
@@ -30,7 +30,7 @@ impl App {
         Ok(report)
     }
 
-    async fn write_model(&self, id: ReportId) -> Result<Report, AppError> {
+    pub(crate) async fn write_model(&self, id: ReportId) -> Result<Report, AppError> {
         let mut report = self
             .stores()
             .reporting
@@ -115,7 +115,7 @@ impl App {
     }
 
     /// A report the caller may not see is "not found" to them.
-    fn hide_unless_visible(&self, by: &Principal, r: &Report) -> Result<(), AppError> {
+    pub(crate) fn hide_unless_visible(&self, by: &Principal, r: &Report) -> Result<(), AppError> {
         let access = ReportAccess {
             visibility: r.visibility,
             owner: &r.owner,
@@ -139,6 +139,44 @@ impl App {
         paging: Paging,
         only_mine: bool,
     ) -> Result<Listing<ReportView>, AppError> {
+        self.query_reports(by, category, status, None, sort, paging, only_mine)
+            .await
+    }
+
+    /// The reports `by` may see, filtered by words in the title or text.
+    pub async fn search_reports(
+        &self,
+        by: Option<&Principal>,
+        category: Option<&str>,
+        status: Option<Status>,
+        search: Option<&str>,
+        sort: FeedSort,
+        paging: Paging,
+    ) -> Result<Listing<ReportView>, AppError> {
+        self.query_reports(by, category, status, search, sort, paging, false)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn query_reports(
+        &self,
+        by: Option<&Principal>,
+        category: Option<&str>,
+        status: Option<Status>,
+        search: Option<&str>,
+        sort: FeedSort,
+        paging: Paging,
+        only_mine: bool,
+    ) -> Result<Listing<ReportView>, AppError> {
+        let search = match search.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) if s.len() > 200 => {
+                return Err(AppError::invalid(
+                    "search text is limited to 200 characters",
+                ));
+            }
+            Some(s) => Some(s.to_owned()),
+            None => None,
+        };
         let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
             Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
             None => None,
@@ -155,6 +193,7 @@ impl App {
             only_owners,
             category,
             status,
+            search,
             sort,
             paging,
         };
@@ -207,6 +246,36 @@ impl App {
         }
         redact(by, &mut r);
         Ok(r)
+    }
+
+    /// The timelines of those of these reports whose timeline `by` may see
+    /// (the reporter's own, and staff's of their agency), in one read: for
+    /// pages that list reports with their history.
+    pub async fn timelines(
+        &self,
+        by: &Principal,
+        reports: &[ReportView],
+    ) -> Result<std::collections::HashMap<ReportId, Vec<TimelineEntry>>, AppError> {
+        let ids: Vec<ReportId> = reports
+            .iter()
+            .filter(|r| {
+                r.owner
+                    .as_ref()
+                    .is_some_and(|o| by.owns(o) || by.works_cases_of(&r.owner_agency))
+            })
+            .map(|r| r.id)
+            .collect();
+        let mut out: std::collections::HashMap<ReportId, Vec<TimelineEntry>> =
+            ids.iter().map(|id| (*id, Vec::new())).collect();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        for (id, entry) in self.stores().read.timelines(&ids).await? {
+            if let Some(list) = out.get_mut(&id) {
+                list.push(entry);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn statistics(&self, category: Option<&str>) -> Result<Vec<CategoryStats>, AppError> {

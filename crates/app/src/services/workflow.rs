@@ -79,6 +79,16 @@ impl App {
         self.sla_config().await
     }
 
+    /// The caller's unread notifications (the badge in the web app's header).
+    pub async fn unread_count(&self, by: &Principal) -> Result<i64, AppError> {
+        Ok(self
+            .stores()
+            .workflow
+            .notifications(&by.owners(), true, 0)
+            .await?
+            .1)
+    }
+
     pub async fn my_notifications(
         &self,
         by: &Principal,

@@ -4,6 +4,7 @@
 
 use super::backoff;
 use crate::ports::{EventBus, EventConsumer};
+use crate::signals::Signals;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -13,6 +14,7 @@ pub async fn run(
     bus: Arc<dyn EventBus>,
     poll: Duration,
     batch: usize,
+    signals: Signals,
     cancel: CancellationToken,
 ) {
     let group = consumer.group();
@@ -21,7 +23,7 @@ pub async fn run(
         if cancel.is_cancelled() {
             return;
         }
-        match consume_once(consumer.as_ref(), bus.as_ref(), &group, batch).await {
+        match consume_and_signal(consumer.as_ref(), bus.as_ref(), &group, batch, &signals).await {
             Ok(n) if n > 0 => {
                 attempt = 0;
                 continue;
@@ -52,6 +54,17 @@ pub async fn consume_once(
     group: &str,
     batch: usize,
 ) -> anyhow::Result<usize> {
+    consume_and_signal(consumer, bus, group, batch, &Signals::default()).await
+}
+
+/// Applies one batch and tells this process's live views about it.
+async fn consume_and_signal(
+    consumer: &dyn EventConsumer,
+    bus: &dyn EventBus,
+    group: &str,
+    batch: usize,
+    signals: &Signals,
+) -> anyhow::Result<usize> {
     let deliveries = bus.fetch(group, batch).await?;
     if deliveries.is_empty() {
         return Ok(0);
@@ -59,6 +72,7 @@ pub async fn consume_once(
     let events: Vec<_> = deliveries.iter().map(|d| d.event.clone()).collect();
     consumer.apply(&events).await?;
     bus.ack(group, &deliveries).await?;
+    signals.applied(group, &events);
     Ok(deliveries.len())
 }
 

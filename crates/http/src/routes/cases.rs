@@ -1,6 +1,7 @@
 //! Officers' cases: the agency inbox, case detail, status changes, answers.
 
 use super::{ListParams, limit};
+use crate::body::Data;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, ReportIdPath};
 use axum::extract::State;
@@ -9,8 +10,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use lapor_app::App;
+use lapor_app::ports::{InboxSort, Paging};
+use lapor_app::services::operations::{InboxPage, InboxQuery};
+use lapor_app::views::CaseView;
+use lapor_domain::catalog::AgencyCode;
 use lapor_domain::lifecycle::{BadStatus, Status};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
@@ -29,13 +34,26 @@ pub struct InboxParams {
     pub category: Option<String>,
     /// City head only: one agency's cases.
     pub agency: Option<String>,
+    /// `newest` (default), `oldest`, `upvotes` or `sla_due` (earliest due
+    /// first, cases without a due time last).
+    pub sort: Option<String>,
+    /// `true`: only open cases past their SLA due time.
+    pub overdue: Option<bool>,
+    /// Keyset paging (newest first only): `meta.next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Page size: default 50, at most 100.
     pub limit: Option<i64>,
+    /// Offset paging (any sort; the only paging of the other sorts): 1-based page.
+    pub page: Option<i64>,
+    /// Page size for offset paging (same as `limit`).
+    pub per_page: Option<i64>,
 }
 
-/// The caller's agency's cases, newest first; never another agency's.
+/// The caller's agency's cases (newest first unless sorted otherwise), with
+/// each case's SLA due time; never another agency's.
 #[utoipa::path(get, path = "/cases/inbox", tag = "cases", params(InboxParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, agency, data, meta:{next_cursor}}`"),
+    (status = 200, description = "`{success, agency, data, meta:{next_cursor}}`; with offset paging `meta:{total, page, per_page, next_cursor:null}`"),
+    (status = 400, description = "Bad filter, sort or paging"),
     (status = 401, description = "Not logged in"), (status = 403, description = "Not staff")))]
 pub async fn get_inbox(
     State(app): State<App>,
@@ -47,22 +65,82 @@ pub async fn get_inbox(
         cursor: q.cursor,
         ..Default::default()
     };
-    let (agency, l) = app
-        .inbox(
-            &p,
-            q.agency.as_deref(),
-            params.status()?,
-            q.category.as_deref(),
-            params.cursor()?,
-            limit(q.limit)?,
-        )
-        .await?;
-    Ok(Json(json!({
-        "success": true,
-        "agency": agency,
-        "data": l.items,
-        "meta": { "next_cursor": l.next_cursor },
-    })))
+    let sort: InboxSort = q
+        .sort
+        .as_deref()
+        .unwrap_or("")
+        .parse()
+        .map_err(ApiError::bad_request)?;
+    let offset = sort != InboxSort::Newest || q.page.is_some() || q.per_page.is_some();
+    if offset && params.cursor.as_deref().is_some_and(|c| !c.is_empty()) {
+        return Err(ApiError::bad_request(
+            "cursor pages only sort=newest without page/per_page",
+        ));
+    }
+    let paging = if offset {
+        let page = q.page.unwrap_or(1);
+        if page < 1 {
+            return Err(ApiError::bad_request("page must be 1 or more"));
+        }
+        Paging::Offset {
+            page,
+            per_page: limit(q.per_page.or(q.limit))?,
+        }
+    } else {
+        Paging::Keyset {
+            after: params.cursor()?,
+            limit: limit(q.limit)?,
+        }
+    };
+    let query = InboxQuery {
+        agency: q.agency,
+        status: params.status()?,
+        category: q.category,
+        overdue_only: q.overdue.unwrap_or(false),
+        sort,
+        paging,
+    };
+    let InboxPage { agency, cases } = app.inbox(&p, &query).await?;
+    let meta = match paging {
+        Paging::Offset { page, per_page } => InboxMeta::Offset {
+            total: cases.total,
+            page,
+            per_page,
+            next_cursor: None,
+        },
+        Paging::Keyset { .. } => InboxMeta::Keyset {
+            next_cursor: cases.next_cursor,
+        },
+    };
+    Ok(Json(InboxBody {
+        success: true,
+        agency,
+        data: cases.items,
+        meta,
+    }))
+}
+
+/// The inbox response, serialized straight from the views (see [`crate::body`]).
+#[derive(Serialize)]
+struct InboxBody {
+    success: bool,
+    agency: Option<AgencyCode>,
+    data: Vec<CaseView>,
+    meta: InboxMeta,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum InboxMeta {
+    Offset {
+        total: Option<i64>,
+        page: i64,
+        per_page: i64,
+        next_cursor: Option<String>,
+    },
+    Keyset {
+        next_cursor: Option<String>,
+    },
 }
 
 /// A case with its history and answers.
@@ -75,7 +153,7 @@ pub async fn get_case(
     ReportIdPath(id): ReportIdPath,
 ) -> ApiResult<impl IntoResponse> {
     let detail = app.case_detail(&p, id).await?;
-    Ok(Json(json!({ "success": true, "data": detail })))
+    Ok(Json(Data::ok(detail)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

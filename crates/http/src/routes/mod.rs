@@ -1,10 +1,12 @@
 //! One module per resource, each with its `router()`.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod cases;
 pub mod health;
 pub mod notifications;
+pub mod photos;
 pub mod reports;
 pub mod sla;
 

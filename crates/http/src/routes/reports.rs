@@ -2,6 +2,7 @@
 //! withdrawal, upvotes and statistics.
 
 use super::ListParams;
+use crate::body::{Data, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser, ReportIdPath};
 use axum::extract::State;
@@ -10,8 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use lapor_app::App;
-use lapor_app::ports::{FeedSort, Paging};
-use lapor_app::views::{Listing, ReportView};
+use lapor_app::ports::FeedSort;
 use lapor_domain::access::Visibility;
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::{Location, Report, ReportChanges, ReportDraft};
@@ -152,16 +152,6 @@ pub async fn post_report(
     ))
 }
 
-fn listing_json(l: Listing<ReportView>, paging: Paging) -> Value {
-    let meta = match paging {
-        Paging::Offset { page, per_page } => {
-            json!({ "total": l.total, "page": page, "per_page": per_page })
-        }
-        Paging::Keyset { limit, .. } => json!({ "limit": limit, "next_cursor": l.next_cursor }),
-    };
-    json!({ "success": true, "data": l.items, "meta": meta })
-}
-
 /// Seed 2's listing, visibility-aware: without a token only PUBLIC reports;
 /// a citizen also sees their own; staff also their agency's.
 #[utoipa::path(get, path = "/reports", tag = "reports", params(ListParams), responses(
@@ -183,7 +173,7 @@ pub async fn list_reports(
             false,
         )
         .await?;
-    Ok(Json(listing_json(l, paging)))
+    Ok(Json(Page::new(l, paging)))
 }
 
 /// The caller's own reports (ANONYMOUS ones included), newest first.
@@ -205,7 +195,7 @@ pub async fn list_my_reports(
             true,
         )
         .await?;
-    Ok(Json(listing_json(l, paging)))
+    Ok(Json(Page::new(l, paging)))
 }
 
 /// PUBLIC reports only, newest first (or `sort=top`).
@@ -219,7 +209,7 @@ pub async fn list_public_reports(
     let l = app
         .public_reports(q.category.as_deref(), q.status()?, q.sort()?, paging)
         .await?;
-    Ok(Json(listing_json(l, paging)))
+    Ok(Json(Page::new(l, paging)))
 }
 
 /// One report, if the caller may see it (404 otherwise). The reporter and
@@ -232,7 +222,7 @@ pub async fn get_report(
     ReportIdPath(id): ReportIdPath,
 ) -> ApiResult<impl IntoResponse> {
     let r = app.get_report(p.as_ref(), id).await?;
-    Ok(Json(json!({ "success": true, "data": r })))
+    Ok(Json(Data::ok(r)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,5 +1,6 @@
 //! SLA status, configuration and escalations.
 
+use crate::body::{Page, PageMeta};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser};
 use axum::extract::State;
@@ -75,9 +76,15 @@ pub async fn list_sla_status(
             per_page,
         )
         .await?;
-    Ok(Json(
-        json!({ "success": true, "data": l.items, "meta": { "total": l.total, "page": page, "per_page": per_page } }),
-    ))
+    Ok(Json(Page {
+        success: true,
+        data: l.items,
+        meta: PageMeta::Offset {
+            total: l.total,
+            page,
+            per_page,
+        },
+    }))
 }
 
 fn config_json(c: &SlaConfig) -> Value {

@@ -196,6 +196,8 @@ impl Cluster {
         );
         env.insert("LAPOR_BUS_PREFIX".into(), self.engine.prefix.clone());
         env.insert("LAPOR_BUS_CLAIM_AFTER_MS".into(), "1000".into());
+        // The exactly-once checks read the whole stream: no trimming.
+        env.insert("LAPOR_BUS_TRIM_SECS".into(), "86400".into());
         env.insert("LAPOR_LOG".into(), "error".into());
         env
     }
@@ -250,6 +252,8 @@ impl Cluster {
         env.insert("LAPOR_BUS_PREFIX".into(), self.engine.prefix.clone());
         // A dead consumer's entries are taken over after a second.
         env.insert("LAPOR_BUS_CLAIM_AFTER_MS".into(), "1000".into());
+        // The exactly-once checks read the whole stream: no trimming.
+        env.insert("LAPOR_BUS_TRIM_SECS".into(), "86400".into());
         env.insert("LAPOR_JWT_SECRET".into(), self.secret.clone());
         env.insert("LAPOR_SKIP_MIGRATIONS".into(), "true".into());
         env.insert("LAPOR_HASH_MEMORY_KIB".into(), "64".into());

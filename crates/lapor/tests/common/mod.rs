@@ -94,6 +94,27 @@ impl TestApp {
         self.dir.path().to_owned()
     }
 
+    /// Every file under the data directory's photos/ (the default photo
+    /// directory).
+    pub fn stored_photos(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = vec![];
+        walk(&self.data_dir().join("photos"), &mut out);
+        out
+    }
+
     /// The engine settings this test's servers use (for CLI functions).
     pub fn engine_args(&self) -> lapor::config::EngineArgs {
         let mut e = lapor::config::EngineArgs::for_dir(self.dir.path());

@@ -1,0 +1,350 @@
+//! The first pages of the hottest listings, kept in memory.
+//!
+//! The public feed and each citizen's "my reports" are read far more often
+//! than they change, and reading a page of 50 from SQLite is costly under
+//! constant writes: a read connection's page cache is dropped whenever
+//! another connection commits, so every listing re-reads its pages (this was
+//! the largest part of the server's CPU in the no-think benchmark).
+//!
+//! The projector owns these lists. After each batch it reloads, inside its
+//! own transaction (on the writer's connection, whose cache stays warm), the
+//! newest [`KEEP`] reports of every list the batch touched, and publishes
+//! them after the commit, so a list is always a committed state. Readers
+//! serve the first newest-first page of an unfiltered listing from a list
+//! when every list it needs is present and long enough, and read SQLite
+//! otherwise; a miss asks the projector to load that list with its next
+//! batch. Lists nobody reads for [`IDLE`] are dropped.
+
+use lapor_app::clock::millis;
+use lapor_app::ports::{FeedSort, Paging, ReportFilter};
+use lapor_app::views::ReportView;
+use lapor_domain::access::{ListingScope, Owner};
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How many of a list's newest reports are kept: pages of up to
+/// `KEEP - 1` are served (one more is read to know whether more follow).
+pub const KEEP: usize = 64;
+/// Lists nobody read for this long are dropped.
+const IDLE: Duration = Duration::from_secs(30);
+/// At most this many lists (kept and wanted) at once.
+const MAX_LISTS: usize = 1024;
+
+/// A listing kept in memory: the public feed, or one owner's reports (both
+/// without withdrawn reports, newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Public,
+    Owner(Owner),
+}
+
+#[derive(Debug)]
+struct List {
+    items: Vec<Arc<ReportView>>,
+    /// Holds every report of the key (fewer than [`KEEP`] exist).
+    all: bool,
+    last_read: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct Hot {
+    lists: HashMap<Key, List>,
+    wanted: HashSet<Key>,
+    hits: u64,
+}
+
+/// What the projector does with its next batch: reload these lists if the
+/// batch touches them, and load these regardless.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub kept: HashSet<Key>,
+    pub load: HashSet<Key>,
+}
+
+/// The lists a listing's page comes from and how many reports it needs
+/// (the page size and one more), if it can come from memory: a first,
+/// newest-first page of the public feed or of "my reports", without
+/// category, status or search filters.
+pub fn lists_for(f: &ReportFilter) -> Option<(Vec<Key>, usize)> {
+    let Paging::Keyset { after: None, limit } = f.paging else {
+        return None;
+    };
+    if f.sort != FeedSort::Newest
+        || f.category.is_some()
+        || f.status.is_some()
+        || f.search.is_some()
+        || limit < 1
+    {
+        return None;
+    }
+    let want = usize::try_from(limit).ok()?.checked_add(1)?;
+    if want > KEEP {
+        return None;
+    }
+    match (&f.only_owners, &f.scope) {
+        (None, ListingScope::PublicOnly) => Some((vec![Key::Public], want)),
+        (Some(owners), scope) if !owners.is_empty() => {
+            // Only when the scope admits every one of these owners' reports
+            // (it does for the caller's own; anything else reads SQLite).
+            let admitted = match scope {
+                ListingScope::All => true,
+                ListingScope::PublicAndOwn(own) | ListingScope::PublicOwnAndAgency(own, _) => {
+                    owners.iter().all(|o| own.contains(o))
+                }
+                ListingScope::PublicOnly => false,
+            };
+            if !admitted {
+                return None;
+            }
+            let mut keys: Vec<Key> = Vec::with_capacity(owners.len());
+            for o in owners {
+                let k = Key::Owner(o.clone());
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            Some((keys, want))
+        }
+        _ => None,
+    }
+}
+
+/// Newest first, ties by id descending: the order of the SQL listings
+/// (`ORDER BY created_at DESC, id DESC`, milliseconds, ids as text, which
+/// for UUIDs is their byte order).
+fn newest_first(a: &Arc<ReportView>, b: &Arc<ReportView>) -> Ordering {
+    (millis(b.created_at), b.id).cmp(&(millis(a.created_at), a.id))
+}
+
+impl Hot {
+    /// The first `want` reports of the merged lists, or `None` (and the
+    /// missing lists wanted) if a list is not there or too short.
+    pub fn page(&mut self, keys: &[Key], want: usize) -> Option<Vec<Arc<ReportView>>> {
+        let now = Instant::now();
+        let mut ready = true;
+        for k in keys {
+            match self.lists.get_mut(k) {
+                Some(l) => {
+                    l.last_read = now;
+                    ready &= l.all || l.items.len() >= want;
+                }
+                None => {
+                    ready = false;
+                    if self.lists.len() + self.wanted.len() < MAX_LISTS {
+                        self.wanted.insert(k.clone());
+                    }
+                }
+            }
+        }
+        if !ready {
+            return None;
+        }
+        let mut out: Vec<Arc<ReportView>> = keys
+            .iter()
+            .flat_map(|k| self.lists[k].items.iter().take(want).cloned())
+            .collect();
+        if keys.len() > 1 {
+            out.sort_by(newest_first);
+        }
+        out.truncate(want);
+        self.hits += 1;
+        Some(out)
+    }
+
+    /// Pages served from memory so far.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    /// Drops idle lists and says what the next batch should (re)load.
+    pub fn plan(&mut self) -> Plan {
+        let now = Instant::now();
+        self.lists
+            .retain(|_, l| now.duration_since(l.last_read) < IDLE);
+        Plan {
+            kept: self.lists.keys().cloned().collect(),
+            load: self.wanted.clone(),
+        }
+    }
+
+    /// Installs lists the projector loaded in a transaction that has
+    /// committed. Each holds a key's newest reports: [`KEEP`] of them, or
+    /// fewer when that is all there are.
+    pub fn publish(&mut self, loaded: Vec<(Key, Vec<ReportView>)>) {
+        let now = Instant::now();
+        for (key, items) in loaded {
+            self.wanted.remove(&key);
+            let last_read = self.lists.get(&key).map_or(now, |l| l.last_read);
+            self.lists.insert(
+                key,
+                List {
+                    all: items.len() < KEEP,
+                    items: items.into_iter().map(Arc::new).collect(),
+                    last_read,
+                },
+            );
+        }
+    }
+
+    /// Forgets every list (the read model was reset).
+    pub fn clear(&mut self) {
+        self.lists.clear();
+        self.wanted.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapor_domain::catalog::AgencyCode;
+    use lapor_domain::ids::{ReportId, UserId};
+
+    fn filter(scope: ListingScope, only: Option<Vec<Owner>>, limit: i64) -> ReportFilter {
+        ReportFilter {
+            scope,
+            only_owners: only,
+            category: None,
+            status: None,
+            search: None,
+            sort: FeedSort::Newest,
+            paging: Paging::Keyset { after: None, limit },
+        }
+    }
+
+    fn user(n: u128) -> Owner {
+        Owner::User(UserId(uuid::Uuid::from_u128(n)))
+    }
+
+    #[test]
+    fn only_first_unfiltered_newest_pages_of_public_or_own_reports() {
+        let me = user(1);
+        assert_eq!(
+            lists_for(&filter(ListingScope::PublicOnly, None, 50)),
+            Some((vec![Key::Public], 51))
+        );
+        assert_eq!(
+            lists_for(&filter(
+                ListingScope::PublicAndOwn(vec![me.clone()]),
+                Some(vec![me.clone(), me.clone()]),
+                10
+            )),
+            Some((vec![Key::Owner(me.clone())], 11))
+        );
+        // Not all of these owners' reports are in scope: SQLite decides.
+        assert_eq!(
+            lists_for(&filter(
+                ListingScope::PublicAndOwn(vec![me.clone()]),
+                Some(vec![user(2)]),
+                10
+            )),
+            None
+        );
+        assert_eq!(
+            lists_for(&filter(
+                ListingScope::PublicOnly,
+                Some(vec![me.clone()]),
+                10
+            )),
+            None
+        );
+        // The public feed for a logged-in caller also holds their own.
+        assert_eq!(
+            lists_for(&filter(
+                ListingScope::PublicAndOwn(vec![me.clone()]),
+                None,
+                10
+            )),
+            None
+        );
+        let agency = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        assert_eq!(
+            lists_for(&filter(
+                ListingScope::PublicOwnAndAgency(vec![], agency),
+                None,
+                10
+            )),
+            None
+        );
+        assert_eq!(lists_for(&filter(ListingScope::PublicOnly, None, 64)), None);
+        assert_eq!(lists_for(&filter(ListingScope::PublicOnly, None, 0)), None);
+        let mut f = filter(ListingScope::PublicOnly, None, 10);
+        f.status = Some(lapor_domain::lifecycle::Status::Received);
+        assert_eq!(lists_for(&f), None);
+        let mut f = filter(ListingScope::PublicOnly, None, 10);
+        f.sort = FeedSort::MostUpvoted;
+        assert_eq!(lists_for(&f), None);
+        let mut f = filter(ListingScope::PublicOnly, None, 10);
+        f.paging = Paging::Offset {
+            page: 1,
+            per_page: 10,
+        };
+        assert_eq!(lists_for(&f), None);
+    }
+
+    fn view(n: u128, at_ms: i64) -> ReportView {
+        let id = ReportId(uuid::Uuid::from_u128(n));
+        let at = lapor_app::clock::from_millis(at_ms);
+        ReportView {
+            id,
+            report_id: id,
+            title: format!("r{n}"),
+            content: String::new(),
+            description: String::new(),
+            category: lapor_domain::catalog::CategorySlug::parse("lainnya").unwrap(),
+            owner_agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            visibility: lapor_domain::access::Visibility::Public,
+            status: lapor_domain::lifecycle::Status::Received,
+            current_status: lapor_domain::lifecycle::Status::Received,
+            vote_count: 0,
+            escalation_level: 0,
+            location: None,
+            reporter_user_id: None,
+            created_at: at,
+            updated_at: at,
+            last_status_at: at,
+            photos: vec![],
+            timeline: None,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn a_miss_wants_the_list_and_merged_pages_keep_the_sql_order() {
+        let mut hot = Hot::default();
+        let (a, b) = (Key::Owner(user(1)), Key::Owner(user(2)));
+        assert!(hot.page(&[a.clone(), b.clone()], 3).is_none());
+        let plan = hot.plan();
+        assert_eq!(plan.load, HashSet::from([a.clone(), b.clone()]));
+        // Same millisecond for 11 and 12: the larger id comes first.
+        hot.publish(vec![
+            (a.clone(), vec![view(12, 300), view(10, 100)]),
+            (b.clone(), vec![view(11, 300), view(13, 200)]),
+        ]);
+        let page = hot.page(&[a.clone(), b.clone()], 3).unwrap();
+        let ids: Vec<u128> = page.iter().map(|v| v.id.0.as_u128()).collect();
+        assert_eq!(ids, vec![12, 11, 13]);
+        assert_eq!(hot.hits(), 1);
+        assert!(hot.plan().load.is_empty());
+    }
+
+    #[test]
+    fn full_lists_serve_pages_up_to_their_length_complete_ones_any_page() {
+        let mut hot = Hot::default();
+        let full: Vec<ReportView> = (0..KEEP as u128).map(|n| view(n + 1, n as i64)).collect();
+        hot.publish(vec![(Key::Public, full.clone())]);
+        let page = hot.page(&[Key::Public], KEEP).unwrap();
+        assert_eq!(page.len(), KEEP);
+        assert_eq!(page[0].id, full[0].id);
+        // A complete list (fewer than KEEP exist) serves any page size,
+        // and a page larger than the list is the whole list.
+        hot.publish(vec![(Key::Public, full[..5].to_vec())]);
+        assert_eq!(hot.page(&[Key::Public], 51).unwrap().len(), 5);
+        // Lists nobody asked for are not loaded.
+        assert!(hot.plan().load.is_empty());
+        hot.clear();
+        assert!(hot.page(&[Key::Public], 11).is_none());
+        assert_eq!(hot.plan().load, HashSet::from([Key::Public]));
+    }
+}

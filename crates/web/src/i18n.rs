@@ -1,0 +1,596 @@
+//! Indonesian and English. Every user-visible string of the web app is a
+//! key in [`STRINGS`]; a unit test checks that every key a template uses
+//! exists, so a missing translation fails the build's tests rather than
+//! showing a key to a user.
+
+use axum::http::{HeaderMap, header};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Id,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id" => Some(Lang::Id),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    /// The first of our languages the browser asks for; Indonesian when
+    /// it asks for neither (the city's language).
+    pub fn from_accept(headers: &HeaderMap) -> Self {
+        let Some(v) = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Lang::Id;
+        };
+        for part in v.split(',') {
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("id") || tag.starts_with("in") {
+                return Lang::Id;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::Id
+    }
+    /// The string for `key`; an ellipsis if it is missing (tests make sure
+    /// that never happens for keys in templates).
+    pub fn s(self, key: &str) -> &'static str {
+        match TABLE.get(key) {
+            Some((en, id)) => match self {
+                Lang::En => en,
+                Lang::Id => id,
+            },
+            None => {
+                tracing::warn!(key, "missing translation");
+                "…"
+            }
+        }
+    }
+}
+
+static TABLE: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| STRINGS.iter().map(|(k, en, id)| (*k, (*en, *id))).collect());
+
+/// (key, English, Indonesian)
+pub const STRINGS: &[(&str, &str, &str)] = &[
+    ("skip", "Skip to content", "Lompat ke isi"),
+    ("nav.main", "Main navigation", "Navigasi utama"),
+    ("nav.feed", "Public reports", "Laporan publik"),
+    ("nav.map", "Map", "Peta"),
+    ("nav.new", "New report", "Laporan baru"),
+    ("nav.mine", "My reports", "Laporan saya"),
+    ("nav.inbox", "Inbox", "Kotak masuk"),
+    ("nav.escalations", "Escalations", "Eskalasi"),
+    ("nav.performance", "Performance", "Kinerja"),
+    ("nav.sla", "SLA", "SLA"),
+    ("nav.admin", "Administration", "Administrasi"),
+    ("nav.notifications", "Notifications", "Notifikasi"),
+    ("nav.login", "Log in", "Masuk"),
+    ("nav.logout", "Log out", "Keluar"),
+    ("nav.register", "Register", "Daftar"),
+    ("lang.choose", "Language", "Bahasa"),
+    ("role.citizen", "Citizen", "Warga"),
+    ("role.officer", "Officer", "Petugas"),
+    ("role.supervisor", "Supervisor", "Supervisor"),
+    ("role.admin", "City head", "Kepala daerah"),
+    ("status.RECEIVED", "Received", "Diterima"),
+    ("status.IN_PROGRESS", "In progress", "Diproses"),
+    ("status.RESOLVED", "Resolved", "Selesai"),
+    ("status.REJECTED", "Rejected", "Ditolak"),
+    ("vis.PUBLIC", "Public", "Publik"),
+    ("vis.PRIVATE", "Private", "Privat"),
+    ("vis.ANONYMOUS", "Anonymous", "Anonim"),
+    (
+        "vis.PUBLIC.help",
+        "everyone can read it and upvote it; your username is shown only to the agency.",
+        "semua orang dapat membaca dan mendukungnya; nama pengguna Anda hanya terlihat oleh instansi.",
+    ),
+    (
+        "vis.PRIVATE.help",
+        "only you and the responsible agency can see it.",
+        "hanya Anda dan instansi yang bertanggung jawab yang dapat melihatnya.",
+    ),
+    (
+        "vis.ANONYMOUS.help",
+        "only the agency sees it, and nobody, not even the agency, can tell it came from you.",
+        "hanya instansi yang melihatnya, dan tidak seorang pun, termasuk instansi, dapat mengetahui bahwa laporan ini dari Anda.",
+    ),
+    ("sort.newest", "Newest", "Terbaru"),
+    ("sort.oldest", "Oldest", "Terlama"),
+    ("sort.upvotes", "Most upvoted", "Dukungan terbanyak"),
+    ("sort.sla_due", "SLA due first", "Tenggat SLA terdekat"),
+    (
+        "field.address",
+        "Address or landmark",
+        "Alamat atau patokan",
+    ),
+    ("field.age", "Age", "Umur"),
+    ("field.agency", "Agency", "Instansi"),
+    ("field.category", "Category", "Kategori"),
+    ("field.content", "What is the problem?", "Apa masalahnya?"),
+    ("field.lat", "Latitude", "Lintang"),
+    ("field.lon", "Longitude", "Bujur"),
+    ("field.location", "Location", "Lokasi"),
+    ("field.optional", "optional", "opsional"),
+    ("field.photos", "Photos", "Foto"),
+    ("field.report", "Report", "Laporan"),
+    ("field.status", "Status", "Status"),
+    ("field.title", "Title", "Judul"),
+    (
+        "field.visibility",
+        "Who may see it?",
+        "Siapa yang boleh melihat?",
+    ),
+    ("filter.all", "All", "Semua"),
+    ("filter.apply", "Apply", "Terapkan"),
+    ("page.next", "Next", "Berikutnya"),
+    ("page.prev", "Previous", "Sebelumnya"),
+    (
+        "error.title",
+        "Something is not right",
+        "Ada yang tidak beres",
+    ),
+    (
+        "error.busy",
+        "Lapor is busy right now; please try again in a moment.",
+        "Lapor sedang sibuk; silakan coba lagi sebentar lagi.",
+    ),
+    (
+        "error.csrf",
+        "This form has expired or came from another site. Reload the page and try again.",
+        "Formulir ini kedaluwarsa atau berasal dari situs lain. Muat ulang halaman lalu coba lagi.",
+    ),
+    ("error.home", "Back to Lapor", "Kembali ke Lapor"),
+    (
+        "error.internal",
+        "Something went wrong on our side. Please try again.",
+        "Terjadi kesalahan di sisi kami. Silakan coba lagi.",
+    ),
+    (
+        "error.managers_only",
+        "Only supervisors and the city head can open this page.",
+        "Hanya supervisor dan kepala daerah yang dapat membuka halaman ini.",
+    ),
+    ("error.not_found", "Not found.", "Tidak ditemukan."),
+    ("login.title", "Log in", "Masuk"),
+    ("login.username", "Username", "Nama pengguna"),
+    ("login.password", "Password", "Kata sandi"),
+    ("login.submit", "Log in", "Masuk"),
+    (
+        "login.failed",
+        "Wrong username or password.",
+        "Nama pengguna atau kata sandi salah.",
+    ),
+    (
+        "login.no_account",
+        "No account yet? Register",
+        "Belum punya akun? Daftar",
+    ),
+    ("register.title", "Create an account", "Buat akun"),
+    ("register.submit", "Register", "Daftar"),
+    (
+        "register.taken",
+        "That username is taken.",
+        "Nama pengguna itu sudah dipakai.",
+    ),
+    (
+        "register.username_help",
+        "3 to 32 letters, digits, dots, dashes or underscores.",
+        "3 sampai 32 huruf, angka, titik, tanda hubung atau garis bawah.",
+    ),
+    (
+        "register.password_help",
+        "At least 8 characters. It also protects your anonymous reports.",
+        "Minimal 8 karakter. Kata sandi ini juga melindungi laporan anonim Anda.",
+    ),
+    (
+        "register.have_account",
+        "Already registered? Log in",
+        "Sudah terdaftar? Masuk",
+    ),
+    ("feed.title", "Public reports", "Laporan publik"),
+    ("feed.search", "Search", "Cari"),
+    ("feed.sort", "Sort", "Urutkan"),
+    ("feed.newest", "Newest", "Terbaru"),
+    ("feed.top", "Most upvoted", "Dukungan terbanyak"),
+    (
+        "feed.empty",
+        "No reports match.",
+        "Tidak ada laporan yang cocok.",
+    ),
+    ("feed.more", "More", "Lebih banyak"),
+    ("feed.upvote", "Upvote", "Dukung"),
+    ("feed.votes", "Upvotes", "Dukungan"),
+    (
+        "feed.login_to_vote",
+        "Log in to upvote",
+        "Masuk untuk mendukung",
+    ),
+    ("map.title", "Map of public reports", "Peta laporan publik"),
+    ("map.count", "Reports on the map", "Laporan di peta"),
+    (
+        "map.help",
+        "Only public reports with a location are shown. Without a configured map server the background stays plain.",
+        "Hanya laporan publik berlokasi yang ditampilkan. Tanpa server peta, latar peta tetap polos.",
+    ),
+    ("new.title", "New report", "Laporan baru"),
+    (
+        "new.fix",
+        "Please fix the following:",
+        "Mohon perbaiki hal berikut:",
+    ),
+    ("new.pick_category", "Choose a category…", "Pilih kategori…"),
+    (
+        "new.category_help",
+        "The report goes only to the agency shown after the arrow.",
+        "Laporan hanya dikirim ke instansi yang tertera setelah tanda panah.",
+    ),
+    (
+        "new.location_help",
+        "Tap the map to set the point, or type coordinates; an address alone is kept with the text.",
+        "Ketuk peta untuk menandai titik, atau ketik koordinat; alamat saja disimpan bersama teks laporan.",
+    ),
+    (
+        "new.map_label",
+        "Map: tap to choose the location",
+        "Peta: ketuk untuk memilih lokasi",
+    ),
+    (
+        "new.photos_help",
+        "JPEG, PNG or WebP. Location and camera details are removed from every photo. At most",
+        "JPEG, PNG atau WebP. Data lokasi dan kamera dihapus dari setiap foto. Paling banyak",
+    ),
+    (
+        "new.use_photo_location",
+        "Use the location stored in my photo if I did not pick one (never for anonymous reports)",
+        "Gunakan lokasi dari foto saya jika saya tidak memilih titik (tidak pernah untuk laporan anonim)",
+    ),
+    ("new.submit", "Send report", "Kirim laporan"),
+    (
+        "new.bad_form",
+        "The form could not be read",
+        "Formulir tidak dapat dibaca",
+    ),
+    (
+        "new.photo_too_big",
+        "A photo is too large; the limit is",
+        "Foto terlalu besar; batasnya",
+    ),
+    (
+        "new.too_many_photos",
+        "Too many photos; the limit is",
+        "Terlalu banyak foto; batasnya",
+    ),
+    (
+        "new.pick_visibility",
+        "Choose who may see the report.",
+        "Pilih siapa yang boleh melihat laporan.",
+    ),
+    (
+        "new.bad_location",
+        "Latitude and longitude must be numbers.",
+        "Lintang dan bujur harus berupa angka.",
+    ),
+    ("new.photo_refused", "Photo refused", "Foto ditolak"),
+    ("mine.title", "My reports", "Laporan saya"),
+    (
+        "mine.empty",
+        "You have not filed a report yet.",
+        "Anda belum membuat laporan.",
+    ),
+    ("report.title", "Report", "Laporan"),
+    (
+        "report.created",
+        "Your report was sent to the responsible agency.",
+        "Laporan Anda telah dikirim ke instansi yang bertanggung jawab.",
+    ),
+    ("report.photo", "Photo", "Foto"),
+    ("report.timeline", "What happened", "Riwayat"),
+    ("timeline.created", "Report filed", "Laporan dibuat"),
+    ("timeline.status", "Status", "Status"),
+    (
+        "timeline.answer",
+        "Answer from the agency",
+        "Jawaban instansi",
+    ),
+    (
+        "timeline.escalation",
+        "Escalated to level",
+        "Dieskalasi ke tingkat",
+    ),
+    (
+        "timeline.withdrawn",
+        "Withdrawn by the reporter",
+        "Ditarik oleh pelapor",
+    ),
+    ("timeline.updated", "Report edited", "Laporan diubah"),
+    ("notifications.title", "Notifications", "Notifikasi"),
+    (
+        "notifications.empty",
+        "No notifications.",
+        "Tidak ada notifikasi.",
+    ),
+    ("notifications.mark_read", "Mark as read", "Tandai dibaca"),
+    (
+        "notifications.read_all",
+        "Mark all as read",
+        "Tandai semua dibaca",
+    ),
+    ("inbox.title", "Inbox", "Kotak masuk"),
+    ("inbox.all_agencies", "all agencies", "semua instansi"),
+    (
+        "inbox.empty",
+        "No cases match.",
+        "Tidak ada kasus yang cocok.",
+    ),
+    ("inbox.overdue_only", "Only overdue", "Hanya yang terlambat"),
+    ("inbox.updated", "Updated live.", "Diperbarui langsung."),
+    ("case.title", "Case", "Kasus"),
+    ("case.change_status", "Change status", "Ubah status"),
+    (
+        "case.final",
+        "This case is closed.",
+        "Kasus ini sudah ditutup.",
+    ),
+    ("case.reason", "Reason", "Alasan"),
+    (
+        "case.reason_help",
+        "Required when rejecting; the citizen sees it.",
+        "Wajib saat menolak; warga akan melihatnya.",
+    ),
+    ("case.save_status", "Save status", "Simpan status"),
+    ("case.answer", "Answer the citizen", "Jawab warga"),
+    ("case.answer_label", "Message", "Pesan"),
+    ("case.send_answer", "Send answer", "Kirim jawaban"),
+    ("case.history", "History", "Riwayat"),
+    ("case.no_history", "Nothing yet.", "Belum ada."),
+    ("sla.title", "SLA settings", "Pengaturan SLA"),
+    (
+        "sla.help",
+        "How long an agency has to resolve a case before it escalates to its supervisor, then to the city head.",
+        "Berapa lama instansi punya waktu menyelesaikan kasus sebelum dieskalasi ke supervisor, lalu ke kepala daerah.",
+    ),
+    ("sla.default", "Default", "Bawaan"),
+    ("sla.hours", "hours", "jam"),
+    ("sla.save", "Save", "Simpan"),
+    ("sla.change", "Change", "Ubah"),
+    ("sla.left", "left", "tersisa"),
+    ("sla.overdue_by", "overdue by", "terlambat"),
+    (
+        "sla.bad_hours",
+        "Enter the SLA in hours, e.g. 48 or 0.5.",
+        "Masukkan SLA dalam jam, mis. 48 atau 0,5.",
+    ),
+    ("escalations.title", "Escalated cases", "Kasus tereskalasi"),
+    ("escalations.level", "Level", "Tingkat"),
+    ("escalations.due", "Was due", "Tenggat"),
+    ("escalations.at", "Escalated", "Dieskalasi"),
+    (
+        "escalations.empty",
+        "No escalated cases.",
+        "Tidak ada kasus tereskalasi.",
+    ),
+    ("performance.title", "Performance", "Kinerja"),
+    ("performance.from", "From", "Dari"),
+    ("performance.to", "To", "Sampai"),
+    (
+        "performance.help",
+        "Cases filed in the period. First response: the first status change or answer by staff. Resolution: the move to resolved or rejected. Median and 90th percentile by the nearest-rank method. SLA breach rate: share of the period's cases escalated at least once. Open backlog: cases open now.",
+        "Kasus yang masuk dalam periode. Respons pertama: perubahan status atau jawaban pertama oleh petugas. Penyelesaian: perpindahan ke selesai atau ditolak. Median dan persentil ke-90 dengan metode peringkat terdekat. Tingkat pelanggaran SLA: porsi kasus periode ini yang pernah dieskalasi. Tunggakan: kasus yang masih terbuka sekarang.",
+    ),
+    (
+        "performance.bad_date",
+        "Dates must look like 2026-11-21.",
+        "Tanggal harus berformat 2026-11-21.",
+    ),
+    (
+        "performance.overall",
+        "All selected agencies",
+        "Semua instansi terpilih",
+    ),
+    ("performance.cases", "Cases", "Kasus"),
+    ("performance.open", "Open backlog", "Tunggakan terbuka"),
+    ("performance.resolved", "Resolved", "Selesai"),
+    (
+        "performance.first_median",
+        "First response (median)",
+        "Respons pertama (median)",
+    ),
+    (
+        "performance.first_p90",
+        "First response (p90)",
+        "Respons pertama (p90)",
+    ),
+    (
+        "performance.res_median",
+        "Resolution (median)",
+        "Penyelesaian (median)",
+    ),
+    (
+        "performance.res_p90",
+        "Resolution (p90)",
+        "Penyelesaian (p90)",
+    ),
+    (
+        "performance.breach",
+        "SLA breach rate",
+        "Tingkat pelanggaran SLA",
+    ),
+    (
+        "performance.daily",
+        "Cases filed and closed per day",
+        "Kasus masuk dan ditutup per hari",
+    ),
+    ("performance.created", "filed", "masuk"),
+    ("performance.closed", "closed", "ditutup"),
+    (
+        "performance.response_chart",
+        "Median time to first response",
+        "Median waktu respons pertama",
+    ),
+    (
+        "performance.breach_chart",
+        "SLA breach rate by agency",
+        "Tingkat pelanggaran SLA per instansi",
+    ),
+    ("performance.by_agency", "By agency", "Per instansi"),
+    ("performance.by_officer", "By officer", "Per petugas"),
+    ("performance.officer", "Officer", "Petugas"),
+    ("performance.handled", "Handled", "Ditangani"),
+    (
+        "performance.in_progress",
+        "In progress now",
+        "Sedang diproses",
+    ),
+    (
+        "performance.empty",
+        "No cases in this period.",
+        "Tidak ada kasus dalam periode ini.",
+    ),
+    (
+        "notice.status",
+        "Your report is now {new} (was {old})",
+        "Status laporan Anda kini {new} (sebelumnya {old})",
+    ),
+    (
+        "notice.answered",
+        "The agency answered your report",
+        "Instansi menjawab laporan Anda",
+    ),
+    (
+        "notice.escalated_supervisor",
+        "Your report was not handled in time and has been escalated to the agency's supervisor",
+        "Laporan Anda tidak ditangani tepat waktu dan telah dieskalasi ke supervisor instansi",
+    ),
+    (
+        "notice.escalated_head",
+        "Your report was not handled in time and has been escalated to the city head",
+        "Laporan Anda tidak ditangani tepat waktu dan telah dieskalasi ke kepala daerah",
+    ),
+    (
+        "notice.escalated_staff",
+        "A case of {agency} breached its SLA (escalation level {level})",
+        "Sebuah kasus {agency} melewati SLA (eskalasi tingkat {level})",
+    ),
+    (
+        "feed.already_upvoted",
+        "You have already upvoted this report.",
+        "Anda sudah mendukung laporan ini.",
+    ),
+    ("field.address_short", "Address", "Alamat"),
+    ("feed.votes_column", "Upvotes", "Dukungan"),
+    ("admin.title", "Administration", "Administrasi"),
+    (
+        "admin.add_staff",
+        "Add a staff account",
+        "Tambah akun petugas",
+    ),
+    ("admin.role", "Role", "Peran"),
+    ("admin.add", "Add", "Tambah"),
+    (
+        "admin.add_agency",
+        "Add or rename an agency",
+        "Tambah atau ubah instansi",
+    ),
+    (
+        "admin.add_category",
+        "Add or re-route a category",
+        "Tambah atau alihkan kategori",
+    ),
+    ("admin.code", "Code", "Kode"),
+    ("admin.name", "Name", "Nama"),
+    ("admin.slug", "Slug", "Slug"),
+    ("admin.save", "Save", "Simpan"),
+    ("admin.saved", "Saved:", "Tersimpan:"),
+    ("admin.user_added", "Account created:", "Akun dibuat:"),
+    ("admin.staff", "Staff accounts", "Akun petugas"),
+    (
+        "admin.catalog",
+        "Categories and their agencies",
+        "Kategori dan instansinya",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, _, _) in STRINGS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+        }
+    }
+
+    /// Every `s("...")` in the templates and sources has both languages.
+    #[test]
+    fn every_used_key_exists() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+        let mut missing = Vec::new();
+        for dir in ["templates", "src", "src/pages"] {
+            for entry in std::fs::read_dir(format!("{root}{dir}")).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for piece in text.split(".s(\"").skip(1) {
+                    let key = piece.split('"').next().unwrap();
+                    if key.contains('{') || key.ends_with('.') {
+                        continue; // built with format!, checked below
+                    }
+                    if !TABLE.contains_key(key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        for role in ["citizen", "officer", "supervisor", "admin"] {
+            if !TABLE.contains_key(format!("role.{role}").as_str()) {
+                missing.push(format!("role.{role}"));
+            }
+        }
+        for st in ["RECEIVED", "IN_PROGRESS", "RESOLVED", "REJECTED"] {
+            if !TABLE.contains_key(format!("status.{st}").as_str()) {
+                missing.push(format!("status.{st}"));
+            }
+        }
+        for v in ["PUBLIC", "PRIVATE", "ANONYMOUS"] {
+            if !TABLE.contains_key(format!("vis.{v}").as_str()) {
+                missing.push(format!("vis.{v}"));
+            }
+        }
+        assert!(missing.is_empty(), "missing translations: {missing:#?}");
+    }
+
+    #[test]
+    fn accept_language_picks_ours() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, "fr-FR,en;q=0.8".parse().unwrap());
+        assert_eq!(Lang::from_accept(&h), Lang::En);
+        h.insert(header::ACCEPT_LANGUAGE, "id-ID,en;q=0.8".parse().unwrap());
+        assert_eq!(Lang::from_accept(&h), Lang::Id);
+        assert_eq!(Lang::from_accept(&HeaderMap::new()), Lang::Id);
+    }
+}

@@ -1,0 +1,253 @@
+//! View models: what templates display, already formatted and translated,
+//! so templates stay free of logic.
+
+use crate::i18n::Lang;
+use lapor_app::views::ReportView;
+use lapor_domain::Timestamp;
+use lapor_domain::catalog::Catalog;
+
+/// Times are shown in Western Indonesia Time (UTC+7), the city's zone.
+pub const CITY_OFFSET_HOURS: i8 = 7;
+
+pub fn fmt_time(t: Timestamp) -> String {
+    let offset = time::UtcOffset::from_hms(CITY_OFFSET_HOURS, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let t = t.to_offset(offset);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} WIB",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+pub fn iso(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// "3 h 20 min", "2 d 4 h", "45 s": a duration for badges and tables.
+pub fn fmt_duration(secs: i64) -> String {
+    let s = secs.abs();
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s / 60)
+    } else if s < 86_400 {
+        format!("{} h {} min", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{} d {} h", s / 86_400, (s % 86_400) / 3600)
+    }
+}
+
+pub struct PhotoLink {
+    pub url: String,
+    pub thumb_url: String,
+}
+
+/// A report as a list entry or a detail page shows it.
+pub struct Card {
+    pub id: String,
+    pub title: String,
+    pub content: String,
+    pub excerpt: String,
+    pub category: String,
+    pub agency: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub visibility: &'static str,
+    pub visibility_label: &'static str,
+    pub votes: i64,
+    pub escalation_level: i64,
+    pub created: String,
+    pub created_iso: String,
+    pub location: Option<(f64, f64)>,
+    pub address: Option<String>,
+    pub photos: Vec<PhotoLink>,
+}
+
+impl Card {
+    pub fn new(r: &ReportView, catalog: &Catalog, t: Lang) -> Self {
+        let excerpt: String = r.content.chars().take(160).collect();
+        let excerpt = if r.content.chars().count() > 160 {
+            format!("{excerpt}…")
+        } else {
+            excerpt
+        };
+        Self {
+            id: r.id.to_string(),
+            title: r.title.clone(),
+            content: r.content.clone(),
+            excerpt,
+            category: catalog
+                .category(&r.category)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| r.category.to_string()),
+            agency: catalog
+                .agency(&r.owner_agency)
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| r.owner_agency.to_string()),
+            status: r.status.as_str(),
+            status_label: t.s(&format!("status.{}", r.status.as_str())),
+            visibility: r.visibility.as_str(),
+            visibility_label: t.s(&format!("vis.{}", r.visibility.as_str())),
+            votes: r.vote_count,
+            escalation_level: r.escalation_level,
+            created: fmt_time(r.created_at),
+            created_iso: iso(r.created_at),
+            location: r.location.as_ref().map(|l| (l.lat, l.lon)),
+            address: r.location.as_ref().and_then(|l| l.address.clone()),
+            photos: r
+                .photos
+                .iter()
+                .map(|p| PhotoLink {
+                    url: format!("/app{}", p.url),
+                    thumb_url: format!("/app{}", p.thumb_url),
+                })
+                .collect(),
+        }
+    }
+    pub fn thumb(&self) -> Option<&str> {
+        self.photos.first().map(|p| p.thumb_url.as_str())
+    }
+}
+
+/// Category choices for forms and filters: (slug, "Name → Agency").
+pub fn category_options(catalog: &Catalog) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = catalog
+        .categories()
+        .map(|c| {
+            let agency = catalog
+                .agency(&c.agency)
+                .map(|a| a.name.clone())
+                .unwrap_or_else(|| c.agency.to_string());
+            (c.slug.to_string(), c.name.clone(), agency)
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.cmp(&b.1));
+    v
+}
+
+pub const STATUSES: [&str; 4] = ["RECEIVED", "IN_PROGRESS", "RESOLVED", "REJECTED"];
+
+/// Status choices for filters: (code, label).
+pub fn status_options(t: Lang) -> Vec<(String, String)> {
+    STATUSES
+        .iter()
+        .map(|s| (s.to_string(), t.s(&format!("status.{s}")).to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(fmt_duration(42), "42 s");
+        assert_eq!(fmt_duration(-125), "2 min");
+        assert_eq!(fmt_duration(3 * 3600 + 20 * 60), "3 h 20 min");
+        assert_eq!(fmt_duration(2 * 86_400 + 4 * 3600), "2 d 4 h");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_city_zone() {
+        let t = time::macros::datetime!(2026-11-21 20:45 UTC);
+        assert_eq!(fmt_time(t), "2026-11-22 03:45 WIB");
+    }
+}
+
+/// Notifications are stored as text (English, from `lapor_domain::notices`,
+/// which the JSON API returns as is); the web app shows them in the user's
+/// language by recognising those few sentence shapes. Anything else is
+/// shown unchanged.
+pub fn localize_notice(msg: &str, t: Lang) -> String {
+    let status = |code: &str| t.s(&format!("status.{}", code.trim())).to_owned();
+    if let Some(rest) = msg.strip_prefix("Your report is now ") {
+        let (head, reason) = match rest.split_once("): ") {
+            Some((h, r)) => (h, Some(r)),
+            None => (rest.trim_end_matches(')'), None),
+        };
+        if let Some((new, old)) = head.split_once(" (was ") {
+            let base = t
+                .s("notice.status")
+                .replace("{new}", &status(new))
+                .replace("{old}", &status(old));
+            return match reason {
+                Some(r) => format!("{base}: {r}"),
+                None => base,
+            };
+        }
+    }
+    if let Some(m) = msg.strip_prefix("The agency answered your report: ") {
+        return format!("{}: {m}", t.s("notice.answered"));
+    }
+    if msg.starts_with("Your report was not handled in time") {
+        return if msg.ends_with("supervisor") {
+            t.s("notice.escalated_supervisor").to_owned()
+        } else {
+            t.s("notice.escalated_head").to_owned()
+        };
+    }
+    if let Some(rest) = msg.strip_prefix("A case of ")
+        && let Some((agency, level)) = rest.split_once(" breached its SLA (escalation level ")
+    {
+        return t
+            .s("notice.escalated_staff")
+            .replace("{agency}", agency)
+            .replace("{level}", level.trim_end_matches(')'));
+    }
+    msg.to_owned()
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+    use lapor_domain::events::{CaseAnswered, StatusUpdated};
+    use lapor_domain::lifecycle::Status;
+    use lapor_domain::notices;
+
+    fn status_event(reason: Option<&str>) -> StatusUpdated {
+        StatusUpdated {
+            report_id: lapor_domain::ids::ReportId::new_v7(),
+            old_status: Status::Received,
+            new_status: Status::Rejected,
+            owner_agency: lapor_domain::catalog::AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            reason: reason.map(str::to_owned),
+            actor_user_id: lapor_domain::ids::UserId::new_v7(),
+            changed_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// The shapes recognised are exactly what the domain writes.
+    #[test]
+    fn domain_notices_are_translated() {
+        let m = notices::status_changed(&status_event(Some("duplikat")));
+        assert_eq!(
+            localize_notice(&m, Lang::Id),
+            "Status laporan Anda kini Ditolak (sebelumnya Diterima): duplikat"
+        );
+        let m = notices::status_changed(&status_event(None));
+        assert_eq!(
+            localize_notice(&m, Lang::En),
+            "Your report is now Rejected (was Received)"
+        );
+        let a = CaseAnswered {
+            report_id: lapor_domain::ids::ReportId::new_v7(),
+            answer_id: lapor_domain::ids::AnswerId::new_v7(),
+            owner_agency: lapor_domain::catalog::AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            officer_user_id: lapor_domain::ids::UserId::new_v7(),
+            message: "Tim menuju lokasi".into(),
+            answered_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(
+            localize_notice(&notices::answered(&a), Lang::Id),
+            "Instansi menjawab laporan Anda: Tim menuju lokasi"
+        );
+        assert_eq!(
+            localize_notice("something else", Lang::Id),
+            "something else"
+        );
+    }
+}
