@@ -51,10 +51,15 @@ in_use() { # port -> 0 when something listens on 127.0.0.1:port
 for p in 9101 9102 9103 9201 9202 9203 9301 9401; do
     in_use "$p" && fail "port $p (a cluster.sh instance port) is in use; stop whatever listens there"
 done
+# Below the kernel's ephemeral range: a port from inside it can be taken by
+# any outgoing connection (the instances' own PostgreSQL and Redis
+# connections) between this check and nginx's bind, which once failed CI.
+ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 21000 ] || ephemeral_low=32768
 pick_ports() { # count -> free ports from an unusual range
     local n=$1 out=() p
     while [ "${#out[@]}" -lt "$n" ]; do
-        p=$((20000 + RANDOM % 20000))
+        p=$((20000 + RANDOM % (ephemeral_low - 20000)))
         case " ${out[*]} " in *" $p "*) continue ;; esac
         in_use "$p" || out+=("$p")
     done
