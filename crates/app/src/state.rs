@@ -26,6 +26,13 @@ pub struct AppConfig {
     /// Safety-net poll interval of relays and consumers.
     pub poll_interval: Duration,
     pub batch_size: usize,
+    /// After a relay or consumer batch that found work, wait this long
+    /// before taking the next (zero: take it at once). Under load the next
+    /// batch is then several events, committed in one transaction, instead
+    /// of one or two; each commit writes every page it touched, so this
+    /// cuts the write path's CPU (docs/benchmarks.md). An idle pipeline
+    /// handles a new event at once, so light load sees no delay.
+    pub batch_linger: Duration,
     /// How long a successful login may be reused without argon2id (0 turns
     /// the cache off); see `security::LoginCache`.
     pub login_cache_ttl: Duration,
@@ -50,6 +57,7 @@ impl Default for AppConfig {
             // rows by polling; a poll is one indexed query.
             poll_interval: Duration::from_millis(100),
             batch_size: 256,
+            batch_linger: Duration::from_millis(1),
             login_cache_ttl: Duration::from_secs(600),
             photo_dir: PathBuf::from("./data/photos"),
             max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,

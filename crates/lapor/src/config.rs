@@ -217,6 +217,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LAPOR_HASH_PASSES", default_value_t = 2)]
     pub hash_passes: u32,
 
+    /// After a relay or consumer batch that found work, wait this long (in
+    /// microseconds) before taking the next, so that under load events are
+    /// committed several at a time (0: no wait; idle pipelines never wait).
+    #[arg(long, env = "LAPOR_BATCH_LINGER_US", default_value_t = 1000)]
+    pub batch_linger_us: u64,
+
     /// How long a successful login may be repeated without recomputing
     /// argon2id, in seconds (0 disables; wrong passwords are never cached).
     #[arg(long, env = "LAPOR_LOGIN_CACHE_SECS", default_value_t = 600)]

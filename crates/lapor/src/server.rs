@@ -128,6 +128,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         sla_tick: args.sla_tick(),
         roles: args.roles_label(),
         login_cache_ttl: Duration::from_secs(args.login_cache_secs),
+        batch_linger: Duration::from_micros(args.batch_linger_us),
         photo_dir: args.photo_dir(),
         max_photo_bytes: args.max_photo_bytes,
         ..AppConfig::default()
@@ -148,6 +149,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     let mut workers = JoinSet::new();
     let poll = app.config().poll_interval;
     let batch = app.config().batch_size;
+    let linger = app.config().batch_linger;
     if args.runs(Role::Relay) {
         let outboxes: [Arc<dyn Outbox>; 3] = [
             stores.reporting.clone(),
@@ -161,6 +163,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 app.signals().clone(),
                 poll,
                 batch as i64,
+                linger,
                 worker_cancel.clone(),
             ));
         }
@@ -199,6 +202,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             bus.clone(),
             poll,
             batch,
+            linger,
             app.signals().clone(),
             worker_cancel.clone(),
         ));

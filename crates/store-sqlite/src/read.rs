@@ -16,7 +16,6 @@ use lapor_domain::events::{DomainEvent, EventEnvelope};
 use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::lifecycle::Status;
 use rusqlite::{Connection, Row, params};
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 pub struct SqliteRead {
@@ -76,34 +75,31 @@ fn load_hot(conn: &Connection, key: &HotKey) -> StoreResult<Vec<ReportView>> {
     views(conn, &q)
 }
 
-/// The kept listings `events` change: their reports' owners' and, for
-/// public reports, the public feed.
-fn touched(
-    conn: &Connection,
-    events: &[EventEnvelope],
-    kept: &HashSet<HotKey>,
-) -> StoreResult<HashSet<HotKey>> {
-    let mut out = HashSet::new();
-    if kept.is_empty() {
-        return Ok(out);
-    }
-    let mut st = conn
-        .prepare_cached("SELECT owner, visibility = 'PUBLIC' FROM report_views WHERE id = ?1")
-        .store()?;
-    for e in events {
+/// The reports `events` changed, as they are now in this transaction, for
+/// the kept listings to take in (see [`Hot::update`]).
+fn changed(conn: &Connection, events: &[EventEnvelope]) -> StoreResult<Vec<hot::Changed>> {
+    let mut ids: Vec<ReportId> = events
+        .iter()
         // Answers only add to the timeline, which listings do not show.
-        if e.event_type == "case.answered" {
-            continue;
-        }
-        let mut rows = st.query([e.report_id.to_string()]).store()?;
+        .filter(|e| e.event_type != "case.answered")
+        .map(|e| e.report_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sql = format!("SELECT {LIST_COLS}, withdrawn FROM report_views WHERE id = ?1");
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let mut st = conn.prepare_cached(&sql).store()?;
+        let mut rows = st.query([id.to_string()]).store()?;
         if let Some(r) = rows.next().store()? {
-            let owner = HotKey::Owner(parse(&text(r, 0)?, "owner")?);
-            if kept.contains(&owner) {
-                out.insert(owner);
+            let mut v = view(r)?;
+            let has_photos = r.get::<_, i64>(16).store()? > 0;
+            let withdrawn = r.get::<_, bool>(17).store()?;
+            drop(rows);
+            if has_photos {
+                with_photos(conn, std::slice::from_mut(&mut v))?;
             }
-            if r.get::<_, bool>(1).store()? && kept.contains(&HotKey::Public) {
-                out.insert(HotKey::Public);
-            }
+            out.push(hot::Changed { view: v, withdrawn });
         }
     }
     Ok(out)
@@ -540,19 +536,28 @@ impl EventConsumer for SqliteRead {
             .db
             .write(move |c| {
                 let applied = outbox::apply_new(c, &events, project)?;
-                // The kept listings this batch changed, and those readers
-                // asked for, as they are in this transaction.
-                let mut load = plan.load;
-                load.extend(touched(c, &events, &plan.kept)?);
-                let loaded = load
+                // The reports this batch changed, for the kept listings,
+                // and the listings readers asked for, as they are in this
+                // transaction.
+                let changed = if plan.kept.is_empty() {
+                    Vec::new()
+                } else {
+                    changed(c, &events)?
+                };
+                let loaded = plan
+                    .load
                     .into_iter()
                     .map(|k| Ok((k.clone(), load_hot(c, &k)?)))
                     .collect::<StoreResult<Vec<_>>>()?;
-                Ok((applied, loaded))
+                Ok((applied, (changed, loaded)))
             })
             .await?;
-        // Committed: readers may see them now.
-        self.hot().publish(loaded);
+        let (changed, loaded) = loaded;
+        // Committed: readers may see them now. The freshly loaded lists
+        // already hold this batch's changes; taking them in again is a no-op.
+        let mut hot = self.hot();
+        hot.publish(loaded);
+        hot.update(changed);
         Ok(applied)
     }
 

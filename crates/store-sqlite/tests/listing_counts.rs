@@ -40,8 +40,11 @@ fn workload() -> Vec<EventEnvelope> {
     let now = time::OffsetDateTime::now_utc();
     let mut events: Vec<EventEnvelope> = Vec::new();
     let mut reports = Vec::new();
-    // A deterministic mix: 7 owners, 3 visibilities, 6 categories.
-    for i in 0..120usize {
+    // A deterministic mix: 7 owners (owner 0 with over half the reports),
+    // 3 visibilities, 6 categories; more reports than the in-memory lists
+    // keep, created in scrambled time order (later events may carry older
+    // reports, as with clock skew between command instances).
+    for i in 0..240usize {
         let id = ReportId(uuid::Uuid::from_u128(i as u128 + 1));
         let cat = CATS[i % 6];
         let vis = [
@@ -49,7 +52,8 @@ fn workload() -> Vec<EventEnvelope> {
             Visibility::Private,
             Visibility::Anonymous,
         ][i % 3];
-        let o = owner(i % 7);
+        let o = if i % 2 == 0 { owner(0) } else { owner(i % 7) };
+        let created_at = now - time::Duration::milliseconds(((i * 37) % 240) as i64);
         reports.push((id, cat));
         events.push(
             DomainEvent::ReportCreated(ReportCreated {
@@ -62,7 +66,7 @@ fn workload() -> Vec<EventEnvelope> {
                 category: CategorySlug::parse(cat).unwrap(),
                 agency: agency(cat),
                 location: None,
-                created_at: now,
+                created_at,
             })
             .into_envelope(now),
         );
@@ -283,7 +287,12 @@ async fn pages_from_memory_equal_pages_from_sqlite() {
     for limit in [1, 5, 20, 50, 63] {
         filters.push(filter(ListingScope::PublicOnly, None, keyset(limit)));
     }
-    for owners in [vec![owner(1)], vec![owner(2), owner(5)], vec![owner(6)]] {
+    for owners in [
+        vec![owner(0)],
+        vec![owner(1)],
+        vec![owner(2), owner(5)],
+        vec![owner(0), owner(6)],
+    ] {
         for scope in [
             ListingScope::PublicAndOwn(owners.clone()),
             ListingScope::All,

@@ -14,6 +14,7 @@ pub async fn run(
     bus: Arc<dyn EventBus>,
     poll: Duration,
     batch: usize,
+    linger: Duration,
     signals: Signals,
     cancel: CancellationToken,
 ) {
@@ -26,6 +27,15 @@ pub async fn run(
         match consume_and_signal(consumer.as_ref(), bus.as_ref(), &group, batch, &signals).await {
             Ok(n) if n > 0 => {
                 attempt = 0;
+                // A full batch means more is waiting: take it at once.
+                // Otherwise let the next few events gather (see
+                // `AppConfig::batch_linger`).
+                if n < batch && !linger.is_zero() {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(linger) => {}
+                    }
+                }
                 continue;
             }
             Ok(_) => {

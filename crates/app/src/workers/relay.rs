@@ -16,6 +16,7 @@ pub async fn run(
     signals: Signals,
     poll: Duration,
     batch: i64,
+    linger: Duration,
     cancel: CancellationToken,
 ) {
     let mut attempt = 0;
@@ -25,6 +26,15 @@ pub async fn run(
                 attempt = 0;
                 if n as i64 == batch {
                     continue; // more waiting
+                }
+                if n > 0 && !linger.is_zero() {
+                    // Let the next few rows gather, then look again (see
+                    // `AppConfig::batch_linger`); an idle relay waits for
+                    // a signal below and starts at once.
+                    tokio::select! {
+                        _ = cancel.cancelled() => {}
+                        _ = tokio::time::sleep(linger) => continue,
+                    }
                 }
             }
             Err(e) => {
