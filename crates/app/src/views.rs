@@ -11,6 +11,8 @@ use lapor_domain::lifecycle::Status;
 use lapor_domain::report::Location;
 use lapor_domain::sla::SlaStatus;
 use serde::Serialize;
+use serde_json::value::RawValue;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -32,7 +34,12 @@ impl From<Location> for LocationView {
 }
 
 /// A report as the read side shows it.
+///
+/// Serialized by hand (the derive is `remote = "Self"`, see the `Serialize`
+/// impl below) so that a view a store rendered once ([`ReportView::rendered`])
+/// is written as that JSON instead of field by field.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(remote = "Self")]
 pub struct ReportView {
     #[schema(value_type = String, format = Uuid)]
     pub id: ReportId,
@@ -79,6 +86,42 @@ pub struct ReportView {
     pub timeline: Option<Vec<TimelineEntry>>,
     #[serde(skip)]
     pub owner: Option<Owner>,
+    /// This view's JSON, rendered once by a store that serves the same
+    /// view many times (the listings kept in memory); `None` elsewhere.
+    /// Only `reporter_user_id` may change after rendering (redaction).
+    #[serde(skip)]
+    pub rendered: Option<Arc<Rendered>>,
+}
+
+/// A [`ReportView`]'s JSON with and without the reporter.
+#[derive(Debug)]
+pub struct Rendered {
+    shown: Box<RawValue>,
+    hidden: Box<RawValue>,
+}
+
+impl Serialize for ReportView {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(r) = &self.rendered else {
+            return ReportView::serialize(self, s);
+        };
+        let raw = if self.reporter_user_id.is_some() {
+            &r.shown
+        } else {
+            &r.hidden
+        };
+        // Tests run debug builds: every rendered view written is checked
+        // against the field-by-field JSON, so a view changed after
+        // rendering fails them instead of showing stale data.
+        #[cfg(debug_assertions)]
+        {
+            let mut plain = self.clone();
+            plain.rendered = None;
+            let fresh = serde_json::to_string(&plain).map_err(serde::ser::Error::custom)?;
+            assert_eq!(raw.get(), fresh, "a rendered report view went stale");
+        }
+        raw.serialize(s)
+    }
 }
 
 /// A photo of a report: where to fetch it and its thumbnail.
@@ -312,6 +355,26 @@ impl<T> Listing<T> {
 }
 
 impl ReportView {
+    /// This view with its JSON rendered now (see [`ReportView::rendered`]).
+    pub fn render(mut self) -> Self {
+        self.rendered = None;
+        let raw = |v: &ReportView| {
+            serde_json::to_string(v)
+                .and_then(RawValue::from_string)
+                .expect("a report view always serializes")
+        };
+        let shown = raw(&self);
+        let hidden = if self.reporter_user_id.is_some() {
+            let mut h = self.clone();
+            h.reporter_user_id = None;
+            raw(&h)
+        } else {
+            shown.clone()
+        };
+        self.rendered = Some(Arc::new(Rendered { shown, hidden }));
+        self
+    }
+
     /// Where this report sits in a newest-first listing.
     pub fn cursor(&self) -> Cursor {
         Cursor::at(self.created_at, self.id)
@@ -411,4 +474,85 @@ pub struct PerformanceView {
     pub agencies: Vec<AgencyPerformanceView>,
     pub officers: Vec<OfficerPerformanceView>,
     pub daily: Vec<DayCountView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(reporter: Option<UserId>) -> ReportView {
+        let id = ReportId(uuid::Uuid::now_v7());
+        let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        ReportView {
+            id,
+            report_id: id,
+            title: "Lampu \"jalan\" mati\n".into(),
+            content: "Sejak <b>kemarin</b> — ümlaut".into(),
+            description: "Sejak <b>kemarin</b> — ümlaut".into(),
+            category: CategorySlug::parse("infrastruktur").unwrap(),
+            owner_agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            visibility: Visibility::Public,
+            status: Status::Received,
+            current_status: Status::Received,
+            vote_count: 3,
+            escalation_level: 1,
+            location: Some(LocationView {
+                lat: -6.2,
+                lon: 106.816666,
+                address: Some("Jl. Sudirman".into()),
+            }),
+            reporter_user_id: reporter,
+            created_at: at,
+            updated_at: at,
+            last_status_at: at,
+            photos: vec![PhotoRef::new(id, PhotoId(uuid::Uuid::now_v7()))],
+            timeline: None,
+            owner: reporter.map(Owner::User),
+            rendered: None,
+        }
+    }
+
+    #[test]
+    fn a_rendered_view_writes_the_same_json_with_and_without_the_reporter() {
+        let plain = view(Some(UserId(uuid::Uuid::now_v7())));
+        let rendered = plain.clone().render();
+        assert!(rendered.rendered.is_some());
+        assert_eq!(
+            serde_json::to_string(&rendered).unwrap(),
+            serde_json::to_string(&plain).unwrap()
+        );
+        assert!(
+            serde_json::to_string(&rendered)
+                .unwrap()
+                .contains("reporter_user_id")
+        );
+        // Redaction after rendering writes the JSON without the reporter.
+        let (mut plain_hidden, mut hidden) = (plain.clone(), rendered.clone());
+        plain_hidden.reporter_user_id = None;
+        hidden.reporter_user_id = None;
+        let json = serde_json::to_string(&hidden).unwrap();
+        assert_eq!(json, serde_json::to_string(&plain_hidden).unwrap());
+        assert!(!json.contains("reporter_user_id"));
+        // Inside a larger document, and through serde_json::Value.
+        assert_eq!(
+            serde_json::to_value(vec![&rendered, &hidden]).unwrap(),
+            serde_json::to_value(vec![&plain, &plain_hidden]).unwrap()
+        );
+        // A view without a reporter (ANONYMOUS) has one rendering.
+        let anon = view(None).render();
+        assert!(
+            !serde_json::to_string(&anon)
+                .unwrap()
+                .contains("reporter_user_id")
+        );
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "went stale")]
+    fn a_view_changed_after_rendering_is_caught_in_debug_builds() {
+        let mut v = view(None).render();
+        v.vote_count += 1;
+        let _ = serde_json::to_string(&v);
+    }
 }

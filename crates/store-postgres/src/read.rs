@@ -76,6 +76,7 @@ fn view(r: &PgRow) -> StoreResult<ReportView> {
         photos: Vec::new(),
         timeline: None,
         owner: Some(owner),
+        rendered: None,
     })
 }
 

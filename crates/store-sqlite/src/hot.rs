@@ -232,16 +232,22 @@ impl Hot {
     /// owner nor visibility of a report ever changes).
     pub fn update(&mut self, changed: Vec<Changed>) {
         for c in changed {
-            let v = Arc::new(c.view);
-            if let Some(o) = &v.owner
-                && let Some(l) = self.lists.get_mut(&Key::Owner(o.clone()))
-            {
-                l.take(&v, c.withdrawn);
+            let mut keys = Vec::with_capacity(2);
+            if let Some(o) = &c.view.owner {
+                keys.push(Key::Owner(o.clone()));
             }
-            if v.visibility == Visibility::Public
-                && let Some(l) = self.lists.get_mut(&Key::Public)
-            {
-                l.take(&v, c.withdrawn);
+            if c.view.visibility == Visibility::Public {
+                keys.push(Key::Public);
+            }
+            keys.retain(|k| self.lists.contains_key(k));
+            if keys.is_empty() {
+                continue;
+            }
+            let v = Arc::new(c.view);
+            for k in keys {
+                if let Some(l) = self.lists.get_mut(&k) {
+                    l.take(&v, c.withdrawn);
+                }
             }
         }
     }
@@ -365,6 +371,7 @@ mod tests {
             photos: vec![],
             timeline: None,
             owner: None,
+            rendered: None,
         }
     }
 

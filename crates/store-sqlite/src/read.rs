@@ -146,6 +146,7 @@ fn view(r: &Row<'_>) -> StoreResult<ReportView> {
         photos: Vec::new(),
         timeline: None,
         owner: Some(owner),
+        rendered: None,
     })
 }
 
@@ -552,7 +553,20 @@ impl EventConsumer for SqliteRead {
                 Ok((applied, (changed, loaded)))
             })
             .await?;
+        // Each view's JSON is rendered once here (outside the lock) and
+        // written as is by every page that shows it.
         let (changed, loaded) = loaded;
+        let changed: Vec<hot::Changed> = changed
+            .into_iter()
+            .map(|c| hot::Changed {
+                view: if c.withdrawn { c.view } else { c.view.render() },
+                withdrawn: c.withdrawn,
+            })
+            .collect();
+        let loaded: Vec<_> = loaded
+            .into_iter()
+            .map(|(k, views)| (k, views.into_iter().map(ReportView::render).collect()))
+            .collect();
         // Committed: readers may see them now. The freshly loaded lists
         // already hold this batch's changes; taking them in again is a no-op.
         let mut hot = self.hot();
