@@ -29,9 +29,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How many of a list's newest reports are kept: pages of up to
+/// How many of an owner's newest reports are kept: pages of up to
 /// `KEEP - 1` are served (one more is read to know whether more follow).
 pub const KEEP: usize = 64;
+/// How many of the public feed's newest reports are kept: deeper, so that
+/// seed 2's numbered pages (`/reports?page=N`, 20 a page) come from memory
+/// up to page 6.
+pub const PUBLIC_KEEP: usize = 128;
 /// Lists nobody read for this long are dropped.
 const IDLE: Duration = Duration::from_secs(30);
 /// At most this many lists (kept and wanted) at once.
@@ -45,12 +49,36 @@ pub enum Key {
     Owner(Owner),
 }
 
+impl Key {
+    /// How many of the key's newest reports its list keeps.
+    pub fn keep(&self) -> usize {
+        match self {
+            Key::Public => PUBLIC_KEEP,
+            Key::Owner(_) => KEEP,
+        }
+    }
+}
+
+/// What a listing's page needs from memory: the merged lists' reports from
+/// `skip` on, `take` of them (for a keyset page, the page size and one
+/// more, to know whether more follow).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Want {
+    pub keys: Vec<Key>,
+    pub skip: usize,
+    pub take: usize,
+}
 #[derive(Debug)]
 struct List {
     /// The key's newest reports, newest first (a prefix of the listing).
     items: Vec<Arc<ReportView>>,
     /// Holds every report of the key (no more exist than these).
     all: bool,
+    /// How many the list keeps at most ([`Key::keep`]).
+    keep: usize,
+    /// How many reports the listing has in all, where the projector keeps
+    /// that too (the public feed, for numbered pages).
+    total: Option<i64>,
     last_read: Instant,
 }
 
@@ -69,8 +97,8 @@ impl List {
             return;
         }
         self.items.insert(at, v.clone());
-        if self.items.len() > KEEP {
-            self.items.truncate(KEEP);
+        if self.items.len() > self.keep {
+            self.items.truncate(self.keep);
             self.all = false;
         }
     }
@@ -98,28 +126,47 @@ pub struct Plan {
     pub load: HashSet<Key>,
 }
 
-/// The lists a listing's page comes from and how many reports it needs
-/// (the page size and one more), if it can come from memory: a first,
-/// newest-first page of the public feed or of "my reports", without
-/// category, status or search filters.
-pub fn lists_for(f: &ReportFilter) -> Option<(Vec<Key>, usize)> {
-    let Paging::Keyset { after: None, limit } = f.paging else {
-        return None;
-    };
+/// What a listing's page needs from memory, if it can come from there: a
+/// first newest-first page of the public feed or of "my reports", or a
+/// numbered page of the public feed, without category, status or search
+/// filters, within what the lists keep.
+pub fn lists_for(f: &ReportFilter) -> Option<Want> {
     if f.sort != FeedSort::Newest
         || f.category.is_some()
         || f.status.is_some()
         || f.search.is_some()
-        || limit < 1
     {
         return None;
     }
-    let want = usize::try_from(limit).ok()?.checked_add(1)?;
-    if want > KEEP {
-        return None;
-    }
+    let want = match f.paging {
+        Paging::Keyset { after: None, limit } if limit >= 1 => {
+            usize::try_from(limit).ok()?.checked_add(1)?
+        }
+        Paging::Offset { page, per_page }
+            if page >= 1 && per_page >= 1 && f.only_owners.is_none() =>
+        {
+            let take = usize::try_from(per_page).ok()?;
+            let skip = usize::try_from(page - 1).ok()?.checked_mul(take)?;
+            if f.scope != ListingScope::PublicOnly || skip.checked_add(take)? > PUBLIC_KEEP {
+                return None;
+            }
+            return Some(Want {
+                keys: vec![Key::Public],
+                skip,
+                take,
+            });
+        }
+        _ => return None,
+    };
+    let keyset = |keys: Vec<Key>| {
+        (keys.iter().all(|k| want <= k.keep())).then_some(Want {
+            keys,
+            skip: 0,
+            take: want,
+        })
+    };
     match (&f.only_owners, &f.scope) {
-        (None, ListingScope::PublicOnly) => Some((vec![Key::Public], want)),
+        (None, ListingScope::PublicOnly) => keyset(vec![Key::Public]),
         (Some(owners), scope) if !owners.is_empty() => {
             // Only when the scope admits every one of these owners' reports
             // (it does for the caller's own; anything else reads SQLite).
@@ -140,9 +187,26 @@ pub fn lists_for(f: &ReportFilter) -> Option<(Vec<Key>, usize)> {
                     keys.push(k);
                 }
             }
-            Some((keys, want))
+            keyset(keys)
         }
         _ => None,
+    }
+}
+
+/// The public feed's listing: what [`Key::Public`] holds (its total is
+/// counted with this filter).
+pub fn public_feed() -> ReportFilter {
+    ReportFilter {
+        scope: ListingScope::PublicOnly,
+        only_owners: None,
+        category: None,
+        status: None,
+        search: None,
+        sort: FeedSort::Newest,
+        paging: Paging::Offset {
+            page: 1,
+            per_page: 1,
+        },
     }
 }
 
@@ -192,6 +256,18 @@ impl Hot {
         Some(out)
     }
 
+    /// The listing's total, where the list keeps one.
+    pub fn total(&self, key: &Key) -> Option<i64> {
+        self.lists.get(key)?.total
+    }
+
+    /// Sets the total of a kept list, as of the batch just committed.
+    pub fn set_total(&mut self, key: &Key, total: i64) {
+        if let Some(l) = self.lists.get_mut(key) {
+            l.total = Some(total);
+        }
+    }
+
     /// Pages served from memory so far.
     pub fn hits(&self) -> u64 {
         self.hits
@@ -215,12 +291,17 @@ impl Hot {
         let now = Instant::now();
         for (key, items) in loaded {
             self.wanted.remove(&key);
-            let last_read = self.lists.get(&key).map_or(now, |l| l.last_read);
+            let (last_read, total) = self
+                .lists
+                .get(&key)
+                .map_or((now, None), |l| (l.last_read, l.total));
             self.lists.insert(
-                key,
+                key.clone(),
                 List {
-                    all: items.len() < KEEP,
+                    all: items.len() < key.keep(),
+                    keep: key.keep(),
                     items: items.into_iter().map(Arc::new).collect(),
+                    total,
                     last_read,
                 },
             );
@@ -281,12 +362,16 @@ mod tests {
         Owner::User(UserId(uuid::Uuid::from_u128(n)))
     }
 
+    fn want(keys: Vec<Key>, skip: usize, take: usize) -> Option<Want> {
+        Some(Want { keys, skip, take })
+    }
+
     #[test]
     fn only_first_unfiltered_newest_pages_of_public_or_own_reports() {
         let me = user(1);
         assert_eq!(
             lists_for(&filter(ListingScope::PublicOnly, None, 50)),
-            Some((vec![Key::Public], 51))
+            want(vec![Key::Public], 0, 51)
         );
         assert_eq!(
             lists_for(&filter(
@@ -294,7 +379,7 @@ mod tests {
                 Some(vec![me.clone(), me.clone()]),
                 10
             )),
-            Some((vec![Key::Owner(me.clone())], 11))
+            want(vec![Key::Owner(me.clone())], 0, 11)
         );
         // Not all of these owners' reports are in scope: SQLite decides.
         assert_eq!(
@@ -331,7 +416,21 @@ mod tests {
             )),
             None
         );
-        assert_eq!(lists_for(&filter(ListingScope::PublicOnly, None, 64)), None);
+        // Keyset pages up to what a list keeps, less one.
+        assert!(lists_for(&filter(ListingScope::PublicOnly, None, 127)).is_some());
+        assert_eq!(
+            lists_for(&filter(ListingScope::PublicOnly, None, 128)),
+            None
+        );
+        let mine = |limit| {
+            lists_for(&filter(
+                ListingScope::PublicAndOwn(vec![me.clone()]),
+                Some(vec![me.clone()]),
+                limit,
+            ))
+        };
+        assert!(mine(63).is_some());
+        assert_eq!(mine(64), None);
         assert_eq!(lists_for(&filter(ListingScope::PublicOnly, None, 0)), None);
         let mut f = filter(ListingScope::PublicOnly, None, 10);
         f.status = Some(lapor_domain::lifecycle::Status::Received);
@@ -339,7 +438,26 @@ mod tests {
         let mut f = filter(ListingScope::PublicOnly, None, 10);
         f.sort = FeedSort::MostUpvoted;
         assert_eq!(lists_for(&f), None);
-        let mut f = filter(ListingScope::PublicOnly, None, 10);
+        // Numbered pages of the public feed, within what it keeps.
+        let numbered = |scope: ListingScope, page: i64, per_page: i64| {
+            let mut f = filter(scope, None, 10);
+            f.paging = Paging::Offset { page, per_page };
+            lists_for(&f)
+        };
+        assert_eq!(
+            numbered(ListingScope::PublicOnly, 3, 20),
+            want(vec![Key::Public], 40, 20)
+        );
+        assert!(numbered(ListingScope::PublicOnly, 6, 20).is_some());
+        assert_eq!(numbered(ListingScope::PublicOnly, 7, 20), None);
+        assert_eq!(numbered(ListingScope::PublicOnly, 0, 20), None);
+        assert_eq!(numbered(ListingScope::PublicOnly, 1, 0), None);
+        assert_eq!(numbered(ListingScope::All, 1, 20), None);
+        let mut f = filter(
+            ListingScope::PublicAndOwn(vec![me.clone()]),
+            Some(vec![me]),
+            10,
+        );
         f.paging = Paging::Offset {
             page: 1,
             per_page: 10,
@@ -397,10 +515,12 @@ mod tests {
     #[test]
     fn full_lists_serve_pages_up_to_their_length_complete_ones_any_page() {
         let mut hot = Hot::default();
-        let full: Vec<ReportView> = (0..KEEP as u128).map(|n| view(n + 1, n as i64)).collect();
+        let full: Vec<ReportView> = (0..PUBLIC_KEEP as u128)
+            .map(|n| view(n + 1, n as i64))
+            .collect();
         hot.publish(vec![(Key::Public, full.clone())]);
-        let page = hot.page(&[Key::Public], KEEP).unwrap();
-        assert_eq!(page.len(), KEEP);
+        let page = hot.page(&[Key::Public], PUBLIC_KEEP).unwrap();
+        assert_eq!(page.len(), PUBLIC_KEEP);
         assert_eq!(page[0].id, full[0].id);
         // A complete list (fewer than KEEP exist) serves any page size,
         // and a page larger than the list is the whole list.
@@ -425,17 +545,18 @@ mod tests {
     #[test]
     fn updates_keep_each_list_a_prefix_of_its_listing() {
         let mut hot = Hot::default();
-        // Reports 1..=KEEP at times 1000 + n: the newest KEEP of more.
-        let full: Vec<ReportView> = (1..=KEEP as u128)
+        // Reports 1..=K at times 1000 + n: the newest K of more.
+        const K: usize = PUBLIC_KEEP;
+        let full: Vec<ReportView> = (1..=K as u128)
             .rev()
             .map(|n| view(n, 1000 + n as i64))
             .collect();
         hot.publish(vec![(Key::Public, full)]);
         // A newer report goes to the front and pushes the oldest out.
         hot.update(vec![changed(view(500, 5000), false)]);
-        let page = ids(&mut hot, KEEP).unwrap();
+        let page = ids(&mut hot, K).unwrap();
         assert_eq!(page[0], 500);
-        assert_eq!(page[KEEP - 1], 2);
+        assert_eq!(page[K - 1], 2);
         // Withdrawing three shortens the prefix; pages it still covers are
         // served, a longer one is a miss that wants the list reloaded.
         hot.update(vec![
@@ -443,19 +564,19 @@ mod tests {
             changed(view(40, 1040), true),
             changed(view(10, 1010), true),
         ]);
-        assert_eq!(ids(&mut hot, 61).unwrap().len(), 61);
-        assert!(ids(&mut hot, KEEP).is_none());
+        assert_eq!(ids(&mut hot, K - 3).unwrap().len(), K - 3);
+        assert!(ids(&mut hot, K).is_none());
         assert_eq!(hot.plan().load, HashSet::from([Key::Public]));
         // An older report than the prefix's last is not taken in: reports
         // the list does not hold may lie between.
         hot.update(vec![changed(view(900, 1), false)]);
-        assert!(ids(&mut hot, 62).is_none());
-        assert!(!ids(&mut hot, 61).unwrap().contains(&900));
+        assert!(ids(&mut hot, K - 2).is_none());
+        assert!(!ids(&mut hot, K - 3).unwrap().contains(&900));
         // A changed report inside the prefix is replaced in place.
         let mut voted = view(30, 1030);
         voted.vote_count = 7;
         hot.update(vec![changed(voted, false)]);
-        let p = hot.page(&[Key::Public], 61).unwrap();
+        let p = hot.page(&[Key::Public], K - 3).unwrap();
         let at = p.iter().position(|v| v.id.0.as_u128() == 30).unwrap();
         assert_eq!(p[at].vote_count, 7);
         assert_eq!(p[at - 1].id.0.as_u128(), 31);

@@ -48,14 +48,31 @@ impl SqliteRead {
 
     /// The page from memory, if it can come from there.
     fn hot_page(&self, f: &ReportFilter) -> Option<Listing<ReportView>> {
-        let (keys, want) = hot::lists_for(f)?;
-        let page = self.hot().page(&keys, want)?;
-        let rows = page.iter().map(|v| (**v).clone()).collect();
-        Some(Listing::keyset(rows, want as i64 - 1, |v| Some(v.cursor())))
+        let want = hot::lists_for(f)?;
+        let mut hot = self.hot();
+        match f.paging {
+            Paging::Keyset { limit, .. } => {
+                let page = hot.page(&want.keys, want.take)?;
+                drop(hot);
+                let rows = page.iter().map(|v| (**v).clone()).collect();
+                Some(Listing::keyset(rows, limit, |v| Some(v.cursor())))
+            }
+            Paging::Offset { .. } => {
+                let total = hot.total(&HotKey::Public)?;
+                let page = hot.page(&want.keys, want.skip + want.take)?;
+                drop(hot);
+                Some(Listing {
+                    items: page.iter().skip(want.skip).map(|v| (**v).clone()).collect(),
+                    total: Some(total),
+                    next_cursor: None,
+                })
+            }
+        }
     }
 }
 
-/// The newest [`hot::KEEP`] reports of a kept listing (see [`crate::hot`]).
+/// The newest reports of a kept listing, as many as it keeps (see
+/// [`crate::hot`]).
 fn load_hot(conn: &Connection, key: &HotKey) -> StoreResult<Vec<ReportView>> {
     let mut q = match key {
         HotKey::Public => Sql::new(&format!(
@@ -71,7 +88,7 @@ fn load_hot(conn: &Connection, key: &HotKey) -> StoreResult<Vec<ReportView>> {
         }
     };
     q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .bind(hot::KEEP as i64);
+        .bind(key.keep() as i64);
     views(conn, &q)
 }
 
@@ -545,17 +562,24 @@ impl EventConsumer for SqliteRead {
                 } else {
                     changed(c, &events)?
                 };
+                // The public feed's total, for its numbered pages.
+                let public_total =
+                    if plan.kept.contains(&HotKey::Public) || plan.load.contains(&HotKey::Public) {
+                        counted_total(c, &hot::public_feed())?
+                    } else {
+                        None
+                    };
                 let loaded = plan
                     .load
                     .into_iter()
                     .map(|k| Ok((k.clone(), load_hot(c, &k)?)))
                     .collect::<StoreResult<Vec<_>>>()?;
-                Ok((applied, (changed, loaded)))
+                Ok((applied, (changed, loaded, public_total)))
             })
             .await?;
         // Each view's JSON is rendered once here (outside the lock) and
         // written as is by every page that shows it.
-        let (changed, loaded) = loaded;
+        let (changed, loaded, public_total) = loaded;
         let changed: Vec<hot::Changed> = changed
             .into_iter()
             .map(|c| hot::Changed {
@@ -572,6 +596,9 @@ impl EventConsumer for SqliteRead {
         let mut hot = self.hot();
         hot.publish(loaded);
         hot.update(changed);
+        if let Some(t) = public_total {
+            hot.set_total(&HotKey::Public, t);
+        }
         Ok(applied)
     }
 

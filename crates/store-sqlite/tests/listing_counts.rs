@@ -44,7 +44,7 @@ fn workload() -> Vec<EventEnvelope> {
     // 3 visibilities, 6 categories; more reports than the in-memory lists
     // keep, created in scrambled time order (later events may carry older
     // reports, as with clock skew between command instances).
-    for i in 0..240usize {
+    for i in 0..420usize {
         let id = ReportId(uuid::Uuid::from_u128(i as u128 + 1));
         let cat = CATS[i % 6];
         let vis = [
@@ -53,7 +53,7 @@ fn workload() -> Vec<EventEnvelope> {
             Visibility::Anonymous,
         ][i % 3];
         let o = if i % 2 == 0 { owner(0) } else { owner(i % 7) };
-        let created_at = now - time::Duration::milliseconds(((i * 37) % 240) as i64);
+        let created_at = now - time::Duration::milliseconds(((i * 37) % 420) as i64);
         reports.push((id, cat));
         events.push(
             DomainEvent::ReportCreated(ReportCreated {
@@ -284,8 +284,24 @@ async fn pages_from_memory_equal_pages_from_sqlite() {
     }
     let keyset = |limit| Paging::Keyset { after: None, limit };
     let mut filters = Vec::new();
-    for limit in [1, 5, 20, 50, 63] {
+    for limit in [1, 5, 20, 50, 63, 100, 127] {
         filters.push(filter(ListingScope::PublicOnly, None, keyset(limit)));
+    }
+    // Seed 2's numbered pages of the public feed, with their totals.
+    for (page, per_page) in [
+        (1, 20),
+        (3, 20),
+        (6, 20),
+        (7, 20),
+        (2, 50),
+        (3, 40),
+        (1, 128),
+    ] {
+        filters.push(filter(
+            ListingScope::PublicOnly,
+            None,
+            Paging::Offset { page, per_page },
+        ));
     }
     for owners in [
         vec![owner(0)],
