@@ -895,15 +895,19 @@ impl ReadStore for SqliteRead {
         self.db.read(|c| {
             let mut st = c
                 .prepare_cached(&format!(
-                    "SELECT {COLS} FROM report_views WHERE id = ?1 AND withdrawn = 0"
+                    "SELECT {LIST_COLS} FROM report_views WHERE id = ?1 AND withdrawn = 0"
                 ))
                 .store()?;
             let mut rows = st.query([id.to_string()]).store()?;
-            let Some(mut v) = rows.next().store()?.map(view).transpose()? else {
+            let Some(r) = rows.next().store()? else {
                 return Ok(None);
             };
+            let mut v = view(r)?;
+            let has_photos = r.get::<_, i64>(16).store()? > 0;
             drop(rows);
-            with_photos(c, std::slice::from_mut(&mut v))?;
+            if has_photos {
+                with_photos(c, std::slice::from_mut(&mut v))?;
+            }
             if with_timeline {
                 let mut st = c
                     .prepare_cached("SELECT kind, status, message, escalation_level, at FROM report_timeline WHERE report_id = ?1 ORDER BY at, seq")
