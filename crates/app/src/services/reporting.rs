@@ -221,10 +221,11 @@ impl App {
         by: Option<&Principal>,
         id: ReportId,
     ) -> Result<ReportView, AppError> {
+        // Anonymous callers never see a timeline: do not read it for them.
         let mut r = self
             .stores()
             .read
-            .report(id, true)
+            .report(id, by.is_some())
             .await?
             .ok_or_else(|| AppError::not_found("report not found"))?;
         let owner = r

@@ -343,7 +343,7 @@ pub async fn get_statistics(
     ApiQuery(q): ApiQuery<StatsParams>,
 ) -> ApiResult<impl IntoResponse> {
     let data = app.statistics(q.category.as_deref()).await?;
-    Ok(Json(json!({ "success": true, "data": data })))
+    Ok(Json(Data::ok(data)))
 }
 
 /// Categories and the agency each is routed to.
