@@ -68,14 +68,26 @@ pub struct Want {
     pub skip: usize,
     pub take: usize,
 }
+
+/// The listings a report belongs to: its owner's, and the public feed if
+/// it is PUBLIC (neither owner nor visibility of a report ever changes).
+pub fn keys_of(v: &ReportView) -> Vec<Key> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(o) = &v.owner {
+        keys.push(Key::Owner(o.clone()));
+    }
+    if v.visibility == Visibility::Public {
+        keys.push(Key::Public);
+    }
+    keys
+}
+
 #[derive(Debug)]
 struct List {
     /// The key's newest reports, newest first (a prefix of the listing).
     items: Vec<Arc<ReportView>>,
     /// Holds every report of the key (no more exist than these).
     all: bool,
-    /// How many the list keeps at most ([`Key::keep`]).
-    keep: usize,
     /// How many reports the listing has in all, where the projector keeps
     /// that too (the public feed, for numbered pages).
     total: Option<i64>,
@@ -83,8 +95,9 @@ struct List {
 }
 
 impl List {
-    /// Takes in the current state of one of the key's reports.
-    fn take(&mut self, v: &Arc<ReportView>, withdrawn: bool) {
+    /// Takes in the current state of one of the key's reports, keeping at
+    /// most `keep` ([`Key::keep`]).
+    fn take(&mut self, v: &Arc<ReportView>, withdrawn: bool, keep: usize) {
         self.items.retain(|x| x.id != v.id);
         if withdrawn {
             return;
@@ -97,8 +110,8 @@ impl List {
             return;
         }
         self.items.insert(at, v.clone());
-        if self.items.len() > self.keep {
-            self.items.truncate(self.keep);
+        if self.items.len() > keep {
+            self.items.truncate(keep);
             self.all = false;
         }
     }
@@ -299,7 +312,6 @@ impl Hot {
                 key.clone(),
                 List {
                     all: items.len() < key.keep(),
-                    keep: key.keep(),
                     items: items.into_iter().map(Arc::new).collect(),
                     total,
                     last_read,
@@ -309,25 +321,14 @@ impl Hot {
     }
 
     /// Takes a committed batch's changed reports into the kept lists they
-    /// belong to (their owner's, and the public feed's if PUBLIC; neither
-    /// owner nor visibility of a report ever changes).
+    /// belong to ([`keys_of`]).
     pub fn update(&mut self, changed: Vec<Changed>) {
         for c in changed {
-            let mut keys = Vec::with_capacity(2);
-            if let Some(o) = &c.view.owner {
-                keys.push(Key::Owner(o.clone()));
-            }
-            if c.view.visibility == Visibility::Public {
-                keys.push(Key::Public);
-            }
-            keys.retain(|k| self.lists.contains_key(k));
-            if keys.is_empty() {
-                continue;
-            }
+            let keys = keys_of(&c.view);
             let v = Arc::new(c.view);
             for k in keys {
                 if let Some(l) = self.lists.get_mut(&k) {
-                    l.take(&v, c.withdrawn);
+                    l.take(&v, c.withdrawn, k.keep());
                 }
             }
         }

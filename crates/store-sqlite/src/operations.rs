@@ -1,6 +1,6 @@
 //! Operations on SQLite: cases routed to agencies, their history and answers.
 
-use crate::db::{Db, Sql, SqlResultExt, parse, text};
+use crate::db::{Db, Sql, SqlResultExt, collect, parse, text};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
@@ -307,37 +307,34 @@ impl OperationsStore for SqliteOperations {
             let Some(case) = case_views(c, &q)?.pop() else {
                 return Ok(None);
             };
-            let mut st = c
-                .prepare_cached(
-                    "SELECT old_status, new_status, reason, actor_user_id, changed_at FROM case_history WHERE report_id = ?1 ORDER BY id",
-                )
-                .store()?;
-            let mut rows = st.query([id.to_string()]).store()?;
-            let mut history = Vec::new();
-            while let Some(r) = rows.next().store()? {
-                history.push(CaseHistoryEntry {
-                    old_status: parse(&text(r, 0)?, "status")?,
-                    new_status: parse(&text(r, 1)?, "status")?,
-                    reason: r.get(2).store()?,
-                    actor_user_id: parse(&text(r, 3)?, "user id")?,
-                    changed_at: from_millis(r.get(4).store()?),
-                });
-            }
-            drop(rows);
-            let mut st = c
-                .prepare_cached("SELECT id, officer_user_id, message, created_at FROM answers WHERE report_id = ?1 ORDER BY created_at, id")
-                .store()?;
-            let mut rows = st.query([id.to_string()]).store()?;
-            let mut answers = Vec::new();
-            while let Some(r) = rows.next().store()? {
-                answers.push(AnswerView {
-                    id: parse(&text(r, 0)?, "answer id")?,
-                    report_id: id,
-                    officer_user_id: parse(&text(r, 1)?, "user id")?,
-                    message: r.get(2).store()?,
-                    created_at: from_millis(r.get(3).store()?),
-                });
-            }
+            let history = collect(
+                c,
+                "SELECT old_status, new_status, reason, actor_user_id, changed_at FROM case_history WHERE report_id = ?1 ORDER BY id",
+                [id.to_string()],
+                |r| {
+                    Ok(CaseHistoryEntry {
+                        old_status: parse(&text(r, 0)?, "status")?,
+                        new_status: parse(&text(r, 1)?, "status")?,
+                        reason: r.get(2).store()?,
+                        actor_user_id: parse(&text(r, 3)?, "user id")?,
+                        changed_at: from_millis(r.get(4).store()?),
+                    })
+                },
+            )?;
+            let answers = collect(
+                c,
+                "SELECT id, officer_user_id, message, created_at FROM answers WHERE report_id = ?1 ORDER BY created_at, id",
+                [id.to_string()],
+                |r| {
+                    Ok(AnswerView {
+                        id: parse(&text(r, 0)?, "answer id")?,
+                        report_id: id,
+                        officer_user_id: parse(&text(r, 1)?, "user id")?,
+                        message: r.get(2).store()?,
+                        created_at: from_millis(r.get(3).store()?),
+                    })
+                },
+            )?;
             Ok(Some(CaseDetail {
                 case,
                 history,

@@ -16,6 +16,7 @@ use lapor_domain::events::{DomainEvent, EventEnvelope};
 use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::lifecycle::Status;
 use rusqlite::{Connection, Row, params};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 pub struct SqliteRead {
@@ -58,8 +59,9 @@ impl SqliteRead {
                 Some(Listing::keyset(rows, limit, |v| Some(v.cursor())))
             }
             Paging::Offset { .. } => {
-                let total = hot.total(&HotKey::Public)?;
+                // The page first: a miss there asks for the list.
                 let page = hot.page(&want.keys, want.skip + want.take)?;
+                let total = hot.total(&HotKey::Public)?;
                 drop(hot);
                 Some(Listing {
                     items: page.iter().skip(want.skip).map(|v| (**v).clone()).collect(),
@@ -92,9 +94,14 @@ fn load_hot(conn: &Connection, key: &HotKey) -> StoreResult<Vec<ReportView>> {
     views(conn, &q)
 }
 
-/// The reports `events` changed, as they are now in this transaction, for
-/// the kept listings to take in (see [`Hot::update`]).
-fn changed(conn: &Connection, events: &[EventEnvelope]) -> StoreResult<Vec<hot::Changed>> {
+/// The reports `events` changed that belong to a kept listing, as they are
+/// now in this transaction, for those listings to take in (see
+/// [`Hot::update`]).
+fn changed(
+    conn: &Connection,
+    events: &[EventEnvelope],
+    kept: &HashSet<HotKey>,
+) -> StoreResult<Vec<hot::Changed>> {
     let mut ids: Vec<ReportId> = events
         .iter()
         // Answers only add to the timeline, which listings do not show.
@@ -109,8 +116,10 @@ fn changed(conn: &Connection, events: &[EventEnvelope]) -> StoreResult<Vec<hot::
         let mut st = conn.prepare_cached(&sql).store()?;
         let mut rows = st.query([id.to_string()]).store()?;
         if let Some(r) = rows.next().store()? {
-            let mut v = view(r)?;
-            let has_photos = r.get::<_, i64>(16).store()? > 0;
+            let (mut v, has_photos) = listed(r)?;
+            if !hot::keys_of(&v).iter().any(|k| kept.contains(k)) {
+                continue;
+            }
             let withdrawn = r.get::<_, bool>(17).store()?;
             drop(rows);
             if has_photos {
@@ -127,6 +136,12 @@ const COLS: &str = "id, owner, visibility, title, content, category, agency, lat
 /// What listings select: [`COLS`] and the photo count.
 const LIST_COLS: &str = "id, owner, visibility, title, content, category, agency, lat, lon, address, status, vote_count, \
                     escalation_level, created_at, updated_at, last_status_at, photo_count";
+
+/// A row that starts with [`LIST_COLS`]: its view, and whether the report
+/// has photos to look up (most have none).
+fn listed(r: &Row<'_>) -> StoreResult<(ReportView, bool)> {
+    Ok((view(r)?, r.get::<_, i64>(16).store()? > 0))
+}
 
 fn view(r: &Row<'_>) -> StoreResult<ReportView> {
     let id: ReportId = parse(&text(r, 0)?, "report id")?;
@@ -560,7 +575,7 @@ impl EventConsumer for SqliteRead {
                 let changed = if plan.kept.is_empty() {
                     Vec::new()
                 } else {
-                    changed(c, &events)?
+                    changed(c, &events, &plan.kept)?
                 };
                 // The public feed's total, for its numbered pages.
                 let public_total =
@@ -760,9 +775,7 @@ fn counted_total(conn: &Connection, f: &ReportFilter) -> StoreResult<Option<i64>
 /// A page of views (`q` selects [`LIST_COLS`]) with their photos, which are
 /// looked up only for the reports that have some.
 fn views(conn: &Connection, q: &Sql) -> StoreResult<Vec<ReportView>> {
-    let rows = crate::db::collect(conn, &q.sql, q.params(), |r| {
-        Ok((view(r)?, r.get::<_, i64>(16).store()? > 0))
-    })?;
+    let rows = crate::db::collect(conn, &q.sql, q.params(), listed)?;
     let has: Vec<bool> = rows.iter().map(|(_, has)| *has).collect();
     let mut views: Vec<ReportView> = rows.into_iter().map(|(v, _)| v).collect();
     photos_of(conn, &mut views, |i| has[i])?;
@@ -902,8 +915,7 @@ impl ReadStore for SqliteRead {
             let Some(r) = rows.next().store()? else {
                 return Ok(None);
             };
-            let mut v = view(r)?;
-            let has_photos = r.get::<_, i64>(16).store()? > 0;
+            let (mut v, has_photos) = listed(r)?;
             drop(rows);
             if has_photos {
                 with_photos(c, std::slice::from_mut(&mut v))?;
@@ -955,27 +967,24 @@ impl ReadStore for SqliteRead {
 
     async fn statistics(&self, category: Option<&CategorySlug>) -> StoreResult<Vec<CategoryStats>> {
         self.db.read(|c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT category, total, received, in_progress, resolved, rejected, last_updated FROM category_stats \
-                     WHERE (?1 IS NULL OR category = ?1) ORDER BY category",
-                )
-                .store()?;
-            let mut rows = st.query([category.map(|c| c.to_string())]).store()?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next().store()? {
-                out.push(CategoryStats {
-                    category: CategorySlug::parse(&text(r, 0)?)
-                        .map_err(|e| StoreError::Other(e.into()))?,
-                    total_count: r.get(1).store()?,
-                    pending_count: r.get(2).store()?,
-                    in_progress_count: r.get(3).store()?,
-                    resolved_count: r.get(4).store()?,
-                    rejected_count: r.get(5).store()?,
-                    last_updated: from_millis(r.get(6).store()?),
-                });
-            }
-            Ok(out)
+            crate::db::collect(
+                c,
+                "SELECT category, total, received, in_progress, resolved, rejected, last_updated FROM category_stats \
+                 WHERE (?1 IS NULL OR category = ?1) ORDER BY category",
+                [category.map(|c| c.to_string())],
+                |r| {
+                    Ok(CategoryStats {
+                        category: CategorySlug::parse(&text(r, 0)?)
+                            .map_err(|e| StoreError::Other(e.into()))?,
+                        total_count: r.get(1).store()?,
+                        pending_count: r.get(2).store()?,
+                        in_progress_count: r.get(3).store()?,
+                        resolved_count: r.get(4).store()?,
+                        rejected_count: r.get(5).store()?,
+                        last_updated: from_millis(r.get(6).store()?),
+                    })
+                },
+            )
         })
     }
 

@@ -1,6 +1,6 @@
 //! Workflow on SQLite: SLA jobs, configuration, escalations, notifications.
 
-use crate::db::{Db, Sql, SqlResultExt, parse, text};
+use crate::db::{Db, Sql, SqlResultExt, collect, parse, text};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
@@ -432,23 +432,22 @@ impl WorkflowStore for SqliteWorkflow {
 
     async fn due_jobs(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<DueJob>> {
         self.db.read(|c| {
-            let mut st = c
-                .prepare_cached(&format!(
+            collect(
+                c,
+                &format!(
                     "SELECT {JOB_COLS} FROM sla_jobs WHERE next_escalation_at IS NOT NULL AND next_escalation_at <= ?1 \
                      AND sla_status IN ('PENDING', 'ESCALATED') ORDER BY next_escalation_at LIMIT ?2"
-                ))
-                .store()?;
-            let mut rows = st.query(params![millis(now), limit]).store()?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next().store()? {
-                out.push(DueJob {
-                    report_id: parse(&text(r, 0)?, "report id")?,
-                    category: category(&text(r, 4)?)?,
-                    owner: parse(&text(r, 1)?, "owner")?,
-                    job: job(r)?,
-                });
-            }
-            Ok(out)
+                ),
+                params![millis(now), limit],
+                |r| {
+                    Ok(DueJob {
+                        report_id: parse(&text(r, 0)?, "report id")?,
+                        category: category(&text(r, 4)?)?,
+                        owner: parse(&text(r, 1)?, "owner")?,
+                        job: job(r)?,
+                    })
+                },
+            )
         })
     }
 
@@ -532,20 +531,16 @@ impl WorkflowStore for SqliteWorkflow {
             Sql::new("SELECT count(*) FROM notifications WHERE is_read = 0 AND recipient IN ");
         count.bind_list(recipients);
         self.db.read(|c| {
-            let mut st = c.prepare_cached(&q.sql).store()?;
-            let mut rows = st.query(q.params()).store()?;
-            let mut items = Vec::new();
-            while let Some(r) = rows.next().store()? {
-                items.push(NotificationView {
+            let items = collect(c, &q.sql, q.params(), |r| {
+                Ok(NotificationView {
                     id: parse(&text(r, 0)?, "notification id")?,
                     report_id: parse(&text(r, 1)?, "report id")?,
                     kind: r.get(2).store()?,
                     message: r.get(3).store()?,
                     is_read: r.get::<_, i64>(4).store()? != 0,
                     created_at: from_millis(r.get(5).store()?),
-                });
-            }
-            drop(rows);
+                })
+            })?;
             let unread: i64 = c
                 .prepare_cached(&count.sql)
                 .store()?
@@ -581,26 +576,23 @@ impl WorkflowStore for SqliteWorkflow {
     ) -> StoreResult<Vec<EscalationView>> {
         let agency = agency.map(|a| a.to_string());
         self.db.read(|c| {
-            let mut st = c
-                .prepare_cached(
-                    "SELECT e.report_id, e.agency, e.level, j.current_status, j.due_at, e.escalated_at FROM escalations e \
-                     JOIN sla_jobs j ON j.report_id = e.report_id WHERE (?1 IS NULL OR e.agency = ?1) \
-                     ORDER BY e.escalated_at DESC, e.level DESC LIMIT ?2",
-                )
-                .store()?;
-            let mut rows = st.query(params![agency, limit]).store()?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next().store()? {
-                out.push(EscalationView {
-                    report_id: parse(&text(r, 0)?, "report id")?,
-                    owner_agency: parse(&text(r, 1)?, "agency")?,
-                    escalation_level: r.get(2).store()?,
-                    current_status: parse(&text(r, 3)?, "status")?,
-                    due_at: from_millis(r.get(4).store()?),
-                    escalated_at: from_millis(r.get(5).store()?),
-                });
-            }
-            Ok(out)
+            collect(
+                c,
+                "SELECT e.report_id, e.agency, e.level, j.current_status, j.due_at, e.escalated_at FROM escalations e \
+                 JOIN sla_jobs j ON j.report_id = e.report_id WHERE (?1 IS NULL OR e.agency = ?1) \
+                 ORDER BY e.escalated_at DESC, e.level DESC LIMIT ?2",
+                params![agency, limit],
+                |r| {
+                    Ok(EscalationView {
+                        report_id: parse(&text(r, 0)?, "report id")?,
+                        owner_agency: parse(&text(r, 1)?, "agency")?,
+                        escalation_level: r.get(2).store()?,
+                        current_status: parse(&text(r, 3)?, "status")?,
+                        due_at: from_millis(r.get(4).store()?),
+                        escalated_at: from_millis(r.get(5).store()?),
+                    })
+                },
+            )
         })
     }
 

@@ -350,3 +350,34 @@ async fn pages_from_memory_equal_pages_from_sqlite() {
             .is_empty()
     );
 }
+
+/// Seed 2's numbered pages alone (no other listing read) bring the public
+/// feed into memory: a miss asks the projector for the list.
+#[tokio::test]
+async fn numbered_pages_alone_bring_the_public_feed_into_memory() {
+    use lapor_app::ports::ReadStore;
+
+    let dir = tempfile::tempdir().unwrap();
+    let read = open_read(&dir).await;
+    let events = workload();
+    read.apply(&events[..50]).await.unwrap();
+    let f = filter(
+        ListingScope::PublicOnly,
+        None,
+        Paging::Offset {
+            page: 2,
+            per_page: 5,
+        },
+    );
+    read.list_reports(&f).await.unwrap();
+    assert_eq!(read.hot_hits(), 0);
+    read.apply(&events[50..60]).await.unwrap();
+    let served = read.list_reports(&f).await.unwrap();
+    assert_eq!(read.hot_hits(), 1, "the second read came from memory");
+    let stored = read.list_reports_from_db(&f).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&served.items).unwrap(),
+        serde_json::to_value(&stored.items).unwrap()
+    );
+    assert_eq!(served.total, stored.total);
+}

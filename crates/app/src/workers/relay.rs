@@ -21,44 +21,58 @@ pub async fn run(
 ) {
     let mut attempt = 0;
     loop {
-        match relay_once(outbox.as_ref(), bus.as_ref(), batch).await {
-            Ok(n) => {
+        let pause = match relay_once(outbox.as_ref(), bus.as_ref(), batch).await {
+            // A full batch: more is waiting.
+            Ok(n) if n as i64 == batch => {
                 attempt = 0;
-                if n as i64 == batch {
-                    continue; // more waiting
-                }
-                if n > 0 && !linger.is_zero() {
-                    // Let the next few rows gather, then look again (see
-                    // `AppConfig::batch_linger`); an idle relay waits for
-                    // a signal below and starts at once.
-                    tokio::select! {
-                        _ = cancel.cancelled() => {}
-                        _ = tokio::time::sleep(linger) => continue,
-                    }
-                }
+                continue;
+            }
+            // Busy: let the next few rows gather, then look again (see
+            // `AppConfig::batch_linger`).
+            Ok(n) if n > 0 && !linger.is_zero() => {
+                attempt = 0;
+                Pause::Linger
+            }
+            // Idle: wait for a signal (or the safety-net poll).
+            Ok(_) => {
+                attempt = 0;
+                Pause::Idle
             }
             Err(e) => {
                 tracing::warn!(source = outbox.source(), error = %e, "relay failed; retrying");
                 attempt += 1;
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(backoff(attempt)) => continue,
+                Pause::Backoff
+            }
+        };
+        let wait = async {
+            match pause {
+                Pause::Linger => tokio::time::sleep(linger).await,
+                Pause::Backoff => tokio::time::sleep(backoff(attempt)).await,
+                Pause::Idle => {
+                    tokio::select! {
+                        _ = signals.outbox().notified() => {}
+                        _ = tokio::time::sleep(poll) => {}
+                    }
                 }
             }
-        }
-        if cancel.is_cancelled() {
-            return;
-        }
+        };
         tokio::select! {
+            biased;
             _ = cancel.cancelled() => {
                 // Publish what was committed before shutdown began.
                 let _ = relay_once(outbox.as_ref(), bus.as_ref(), batch).await;
                 return;
             }
-            _ = signals.outbox().notified() => {}
-            _ = tokio::time::sleep(poll) => {}
+            _ = wait => {}
         }
     }
+}
+
+/// What a relay waits for before its next pass.
+enum Pause {
+    Linger,
+    Idle,
+    Backoff,
 }
 
 /// Relays one batch; returns how many events were published.
