@@ -6,6 +6,8 @@
 //! * [`services`]: commands and queries, each checking who may do what.
 //! * [`workers`]: the outbox relay, event consumers and the SLA escalator,
 //!   all driven by one cancellation token.
+//! * [`reactions`]: what each consuming context does with an event, as pure
+//!   functions returning the writes; store adapters execute them.
 //! * [`views`]: the read shapes queries return.
 //!
 //! Nothing here knows SQL, HTTP or Redis.
@@ -16,6 +18,7 @@ pub mod failover;
 pub mod maintenance;
 pub mod photo_files;
 pub mod ports;
+pub mod reactions;
 pub mod security;
 pub mod services;
 pub mod signals;

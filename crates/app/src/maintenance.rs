@@ -1,5 +1,6 @@
 //! Operator tasks that work on any engine.
 
+use crate::clock::Clock;
 use crate::ports::{EventConsumer, Outbox};
 
 /// Rebuilds a consumer's store from the outboxes, which keep every event.
@@ -13,6 +14,7 @@ use crate::ports::{EventConsumer, Outbox};
 pub async fn rebuild(
     consumer: &dyn EventConsumer,
     outboxes: &[&dyn Outbox],
+    clock: &dyn Clock,
     batch: i64,
 ) -> anyhow::Result<usize> {
     consumer.reset().await?;
@@ -25,7 +27,7 @@ pub async fn rebuild(
                 break;
             };
             let events: Vec<_> = rows.into_iter().map(|r| r.event).collect();
-            consumer.apply(&events).await?;
+            consumer.apply(&events, clock.now()).await?;
             total += events.len();
             after = last;
         }

@@ -69,8 +69,10 @@ pub trait Outbox: Send + Sync {
 pub trait EventConsumer: Send + Sync {
     /// The consumer group name (one per consuming context or read store).
     fn group(&self) -> String;
-    /// Applies a batch in order; returns how many were new.
-    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize>;
+    /// Applies a batch in order; returns how many were new. `now` is the
+    /// application clock's (reactions decide with it, e.g. how long to retry
+    /// an event whose report is missing).
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize>;
     /// Forgets everything this consumer built (for rebuilds).
     async fn reset(&self) -> StoreResult<()> {
         Err(StoreError::Conflict(format!(

@@ -1,6 +1,90 @@
 //! What the reporter (and escalation targets) are told, decided from events.
+//!
+//! A notice is data: a kind and its parameters. Sentences are rendered at
+//! the edge (the JSON API in English for seed clients, the web app in the
+//! reader's language), never stored, so rewording one cannot lose a
+//! translation.
 
+use crate::catalog::AgencyCode;
 use crate::events::{CaseAnswered, ReportEscalated, StatusUpdated};
+use crate::lifecycle::Status;
+use serde::{Deserialize, Serialize};
+
+/// One notification's meaning. Serialized as `{"kind": ..., "params": {...}}`;
+/// `kind` is stored in its own column and `params` as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "params", rename_all = "snake_case")]
+pub enum Notice {
+    /// The report's status changed (with the officer's reason on a rejection).
+    Status {
+        old_status: Status,
+        new_status: Status,
+        reason: Option<String>,
+    },
+    /// An officer answered the report.
+    Answer { message: String },
+    /// The report breached its SLA: told to the reporter.
+    EscalatedReporter { escalation_level: i64 },
+    /// A case breached its SLA: told to the supervisor or city head.
+    EscalatedStaff {
+        agency: AgencyCode,
+        escalation_level: i64,
+    },
+}
+
+impl Notice {
+    pub fn status_changed(e: &StatusUpdated) -> Self {
+        Notice::Status {
+            old_status: e.old_status,
+            new_status: e.new_status,
+            reason: e.reason.clone(),
+        }
+    }
+
+    pub fn answered(e: &CaseAnswered) -> Self {
+        Notice::Answer {
+            message: e.message.clone(),
+        }
+    }
+
+    pub fn escalated_to_reporter(e: &ReportEscalated) -> Self {
+        Notice::EscalatedReporter {
+            escalation_level: e.escalation_level,
+        }
+    }
+
+    pub fn escalated_to_staff(e: &ReportEscalated) -> Self {
+        Notice::EscalatedStaff {
+            agency: e.owner_agency.clone(),
+            escalation_level: e.escalation_level,
+        }
+    }
+
+    /// The stored kind (`status`, `answer`, `escalated_reporter`, `escalated_staff`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::Status { .. } => "status",
+            Notice::Answer { .. } => "answer",
+            Notice::EscalatedReporter { .. } => "escalated_reporter",
+            Notice::EscalatedStaff { .. } => "escalated_staff",
+        }
+    }
+
+    /// The parameters as a JSON object (what is stored beside the kind).
+    pub fn params(&self) -> serde_json::Value {
+        let v = serde_json::to_value(self).expect("notices always serialize");
+        v.get("params").cloned().unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Reads a stored kind and parameters back; `None` for a kind this
+    /// version does not know or parameters that do not fit it.
+    pub fn from_parts(kind: &str, params: &serde_json::Value) -> Option<Self> {
+        serde_json::from_value(serde_json::json!({ "kind": kind, "params": params })).ok()
+    }
+}
+
+// Legacy English sentences, still stored by the store adapters until the
+// workflow reactions store notices as kind + params (then these go).
 
 pub fn status_changed(e: &StatusUpdated) -> String {
     match &e.reason {
@@ -33,4 +117,29 @@ pub fn escalated_to_staff(e: &ReportEscalated) -> String {
         "A case of {} breached its SLA (escalation level {})",
         e.owner_agency, e.escalation_level
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_round_trips_through_kind_and_params() {
+        let n = Notice::Status {
+            old_status: Status::Received,
+            new_status: Status::Rejected,
+            reason: Some("duplikat".into()),
+        };
+        assert_eq!(n.kind(), "status");
+        assert_eq!(n.params()["new_status"], "REJECTED");
+        assert_eq!(Notice::from_parts(n.kind(), &n.params()), Some(n));
+        let s = Notice::EscalatedStaff {
+            agency: "AGENCY_INFRA".parse().unwrap(),
+            escalation_level: 2,
+        };
+        assert_eq!(s.kind(), "escalated_staff");
+        assert_eq!(Notice::from_parts(s.kind(), &s.params()), Some(s));
+        assert_eq!(Notice::from_parts("nonsense", &serde_json::json!({})), None);
+        assert_eq!(Notice::from_parts("answer", &serde_json::json!({})), None);
+    }
 }

@@ -200,6 +200,7 @@ pub async fn start(args: ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         workers.spawn(workers::consumer::run(
             c,
             bus.clone(),
+            app.clock().clone(),
             poll,
             batch,
             linger,
@@ -398,8 +399,13 @@ pub async fn rebuild_projections(args: &EngineArgs) -> anyhow::Result<usize> {
     let engine = Engine::open(args, "rebuild").await?;
     let mut n = 0;
     for model in &engine.stores.read_models {
-        n = lapor_app::maintenance::rebuild(model.as_ref(), &outboxes(&engine.stores), 1000)
-            .await?;
+        n = lapor_app::maintenance::rebuild(
+            model.as_ref(),
+            &outboxes(&engine.stores),
+            &lapor_app::clock::SystemClock,
+            1000,
+        )
+        .await?;
     }
     engine.close().await;
     Ok(n)

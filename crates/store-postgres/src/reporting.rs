@@ -259,7 +259,11 @@ impl EventConsumer for PgReporting {
         "reporting".into()
     }
 
-    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
+    async fn apply(
+        &self,
+        events: &[EventEnvelope],
+        _now: lapor_domain::Timestamp,
+    ) -> StoreResult<usize> {
         // Only status changes matter here; most batches have none, and the
         // write connection is better left to citizens' commands.
         if !events

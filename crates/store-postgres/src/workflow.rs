@@ -229,7 +229,11 @@ impl EventConsumer for PgWorkflow {
         "workflow".into()
     }
 
-    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
+    async fn apply(
+        &self,
+        events: &[EventEnvelope],
+        _now: lapor_domain::Timestamp,
+    ) -> StoreResult<usize> {
         let mut tx = self.db.begin().await?;
         let mut applied = 0;
         for e in events {

@@ -374,12 +374,12 @@ async fn reporting_mirrors_case_status_idempotently() {
         status(&b, Status::Received, Status::InProgress, 11),
         status(&b, Status::InProgress, Status::Resolved, 12),
     ];
-    assert_eq!(rep.apply(&batch).await.unwrap(), 3);
+    assert_eq!(rep.apply(&batch, now()).await.unwrap(), 3);
     let before = (
         rep.report(a.id).await.unwrap(),
         rep.report(b.id).await.unwrap(),
     );
-    assert_eq!(rep.apply(&batch).await.unwrap(), 0);
+    assert_eq!(rep.apply(&batch, now()).await.unwrap(), 0);
     assert_eq!(
         (
             rep.report(a.id).await.unwrap(),
@@ -683,17 +683,17 @@ async fn the_projector_applies_events_once_and_rebuilds_identically() {
     let n = fx.events.len();
 
     // a first, partial delivery, then the whole batch redelivered
-    assert_eq!(read.apply(&fx.events[..9]).await.unwrap(), 9);
-    assert_eq!(read.apply(&fx.events).await.unwrap(), n - 9);
+    assert_eq!(read.apply(&fx.events[..9], now()).await.unwrap(), 9);
+    assert_eq!(read.apply(&fx.events, now()).await.unwrap(), n - 9);
     let once = read_snapshot(read.as_ref(), &all_ids).await;
-    assert_eq!(read.apply(&fx.events).await.unwrap(), 0);
+    assert_eq!(read.apply(&fx.events, now()).await.unwrap(), 0);
     assert_eq!(read_snapshot(read.as_ref(), &all_ids).await, once);
 
     // rebuilt from scratch: the same picture
     read.reset().await.unwrap();
     assert_eq!(read.count_reports().await.unwrap(), 0);
     assert!(read.statistics(None).await.unwrap().is_empty());
-    assert_eq!(read.apply(&fx.events).await.unwrap(), n);
+    assert_eq!(read.apply(&fx.events, now()).await.unwrap(), n);
     assert_eq!(read_snapshot(read.as_ref(), &all_ids).await, once);
 
     // what the projection holds
@@ -804,7 +804,7 @@ async fn listings_follow_scopes_filters_and_paging() {
     };
     let read = s.reads[0].clone();
     let fx = read_fixture();
-    read.apply(&fx.events).await.unwrap();
+    read.apply(&fx.events, now()).await.unwrap();
     // D and G share a creation time: the id breaks the tie (descending)
     let [dg_first, dg_second] = by_id_desc(fx.d.id, fx.g.id);
     let list = |f: ReportFilter| {
@@ -953,9 +953,9 @@ async fn several_read_databases_keep_their_own_state() {
         "AGENCY_INFRA",
         0,
     );
-    assert_eq!(s.reads[0].apply(&[created(&r)]).await.unwrap(), 1);
+    assert_eq!(s.reads[0].apply(&[created(&r)], now()).await.unwrap(), 1);
     assert_eq!(s.reads[1].count_reports().await.unwrap(), 0);
-    assert_eq!(s.reads[1].apply(&[created(&r)]).await.unwrap(), 1);
+    assert_eq!(s.reads[1].apply(&[created(&r)], now()).await.unwrap(), 1);
     assert_eq!(s.reads[1].count_reports().await.unwrap(), 1);
 
     // re-opening migrates nothing and shares the migration table safely
@@ -1032,9 +1032,9 @@ async fn operations_cases_follow_events_and_status_changes_race_safely() {
         withdrawn(&d, 11),
         status(&a, Status::Received, Status::InProgress, 12), // its own event
     ];
-    assert_eq!(ops.apply(&batch).await.unwrap(), batch.len());
+    assert_eq!(ops.apply(&batch, now()).await.unwrap(), batch.len());
     let before = serde_json::to_value(ops.inbox(&inbox(None, 100)).await.unwrap().items).unwrap();
-    assert_eq!(ops.apply(&batch).await.unwrap(), 0);
+    assert_eq!(ops.apply(&batch, now()).await.unwrap(), 0);
     assert_eq!(
         serde_json::to_value(ops.inbox(&inbox(None, 100)).await.unwrap().items).unwrap(),
         before
@@ -1227,7 +1227,7 @@ async fn inbox_sorts_filters_overdue_and_extracts_case_facts() {
         upvoted(&b, 3, 6),
         escalated(&b, 1, 51),
     ]);
-    assert_eq!(ops.apply(&batch).await.unwrap(), batch.len());
+    assert_eq!(ops.apply(&batch, now()).await.unwrap(), batch.len());
     let (alice, bob) = (UserId::new_v7(), UserId::new_v7());
     ops.change_status(
         b.id,
@@ -1438,8 +1438,8 @@ async fn workflow_jobs_escalate_once_and_notify() {
     );
     let c = report(&tag, Visibility::Anonymous, "kebersihan", "AGENCY_INFRA", 1);
     let batch = vec![created(&a), created(&b), created(&c)];
-    assert_eq!(wf.apply(&batch).await.unwrap(), 3);
-    assert_eq!(wf.apply(&batch).await.unwrap(), 0);
+    assert_eq!(wf.apply(&batch, now()).await.unwrap(), 3);
+    assert_eq!(wf.apply(&batch, now()).await.unwrap(), 0);
     assert_eq!(wf.count_jobs().await.unwrap(), 3);
     assert_eq!(wf.next_due().await.unwrap(), Some(at(60)));
 
@@ -1626,8 +1626,8 @@ async fn workflow_jobs_escalate_once_and_notify() {
         answered(&b, 72),
         withdrawn(&c, 73),
     ];
-    assert_eq!(wf.apply(&later).await.unwrap(), 4);
-    assert_eq!(wf.apply(&later).await.unwrap(), 0);
+    assert_eq!(wf.apply(&later, now()).await.unwrap(), 4);
+    assert_eq!(wf.apply(&later, now()).await.unwrap(), 0);
     let due = wf.due_jobs(at(10_000), 10).await.unwrap();
     assert_eq!(ids(&due, |d| d.report_id), [b.id]);
     assert_eq!(wf.next_due().await.unwrap(), Some(at(120)));
@@ -1974,11 +1974,11 @@ async fn photos_are_recorded_with_their_event_within_the_limit_and_projected() {
     let mut early = photos_added(&fresh, &new_photos(1), 0);
     early.timestamp = time::OffsetDateTime::now_utc();
     assert!(matches!(
-        read.apply(std::slice::from_ref(&early)).await,
+        read.apply(std::slice::from_ref(&early), now()).await,
         Err(StoreError::Unavailable(_))
     ));
     let events = [created(&r), ev1.clone(), ev2.clone(), ev1.clone()];
-    assert_eq!(read.apply(&events).await.unwrap(), 3);
+    assert_eq!(read.apply(&events, now()).await.unwrap(), 3);
     let v = read.report(r.id, false).await.unwrap().unwrap();
     let shown: Vec<_> = v.photos.iter().map(|p| p.id).collect();
     let mut all: Vec<_> = ids.clone();
@@ -2008,7 +2008,12 @@ async fn photos_are_recorded_with_their_event_within_the_limit_and_projected() {
 
     // rebuilt: the same photos
     read.reset().await.unwrap();
-    read.apply(&events).await.unwrap();
+    read.apply(&events, now()).await.unwrap();
     let again = read.report(r.id, false).await.unwrap().unwrap();
     assert_eq!(again.photos, v.photos);
+}
+
+/// The consumers' "now": the wall clock (events in these tests are fresh).
+fn now() -> lapor_domain::Timestamp {
+    time::OffsetDateTime::now_utc()
 }

@@ -209,7 +209,11 @@ impl EventConsumer for SqliteOperations {
         "operations".into()
     }
 
-    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
+    async fn apply(
+        &self,
+        events: &[EventEnvelope],
+        _now: lapor_domain::Timestamp,
+    ) -> StoreResult<usize> {
         let events = outbox::relevant(events, IGNORED);
         if events.is_empty() {
             return Ok(0);

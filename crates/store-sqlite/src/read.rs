@@ -558,7 +558,11 @@ impl EventConsumer for SqliteRead {
         self.group.clone()
     }
 
-    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
+    async fn apply(
+        &self,
+        events: &[EventEnvelope],
+        _now: lapor_domain::Timestamp,
+    ) -> StoreResult<usize> {
         // `project` does nothing with SLA starts (operations shows due times).
         let events = outbox::relevant(events, &["sla.started"]);
         if events.is_empty() {

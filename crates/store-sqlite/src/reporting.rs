@@ -284,7 +284,11 @@ impl EventConsumer for SqliteReporting {
         "reporting".into()
     }
 
-    async fn apply(&self, events: &[EventEnvelope]) -> StoreResult<usize> {
+    async fn apply(
+        &self,
+        events: &[EventEnvelope],
+        _now: lapor_domain::Timestamp,
+    ) -> StoreResult<usize> {
         // Only status changes matter here; most batches have none, and the
         // writer is better left to citizens' commands.
         let events: Vec<EventEnvelope> = events

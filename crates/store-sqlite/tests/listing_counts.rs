@@ -147,9 +147,9 @@ async fn listing_counters_equal_count_star_after_a_mixed_workload() {
     let events = workload();
     // Applied in batches, then some of them again (redelivery).
     for chunk in events.chunks(37) {
-        read.apply(chunk).await.unwrap();
+        read.apply(chunk, now()).await.unwrap();
     }
-    assert_eq!(read.apply(&events[10..60]).await.unwrap(), 0);
+    assert_eq!(read.apply(&events[10..60], now()).await.unwrap(), 0);
 
     let scopes = scopes();
     let mut checked = 0;
@@ -221,7 +221,7 @@ async fn sla_counters_equal_count_star_after_a_mixed_workload() {
     let workflow = lapor_store_sqlite::SqliteWorkflow::new(db);
     let events = workload();
     for chunk in events.chunks(29) {
-        workflow.apply(chunk).await.unwrap();
+        workflow.apply(chunk, now()).await.unwrap();
     }
     let mut checked = 0;
     for scope in scopes() {
@@ -320,7 +320,7 @@ async fn pages_from_memory_equal_pages_from_sqlite() {
     }
     let mut compared = 0;
     for chunk in events.chunks(11) {
-        read.apply(chunk).await.unwrap();
+        read.apply(chunk, now).await.unwrap();
         for f in &filters {
             let served = read.list_reports(f).await.unwrap();
             let stored = read.list_reports_from_db(f).await.unwrap();
@@ -360,7 +360,7 @@ async fn numbered_pages_alone_bring_the_public_feed_into_memory() {
     let dir = tempfile::tempdir().unwrap();
     let read = open_read(&dir).await;
     let events = workload();
-    read.apply(&events[..50]).await.unwrap();
+    read.apply(&events[..50], now()).await.unwrap();
     let f = filter(
         ListingScope::PublicOnly,
         None,
@@ -371,7 +371,7 @@ async fn numbered_pages_alone_bring_the_public_feed_into_memory() {
     );
     read.list_reports(&f).await.unwrap();
     assert_eq!(read.hot_hits(), 0);
-    read.apply(&events[50..60]).await.unwrap();
+    read.apply(&events[50..60], now()).await.unwrap();
     let served = read.list_reports(&f).await.unwrap();
     assert_eq!(read.hot_hits(), 1, "the second read came from memory");
     let stored = read.list_reports_from_db(&f).await.unwrap();
@@ -380,4 +380,9 @@ async fn numbered_pages_alone_bring_the_public_feed_into_memory() {
         serde_json::to_value(&stored.items).unwrap()
     );
     assert_eq!(served.total, stored.total);
+}
+
+/// The consumers' "now": the wall clock (events in these tests are fresh).
+fn now() -> lapor_domain::Timestamp {
+    time::OffsetDateTime::now_utc()
 }

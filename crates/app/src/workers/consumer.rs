@@ -3,15 +3,18 @@
 //! committed means a crash causes redelivery, never loss.
 
 use super::backoff;
+use crate::clock::Clock;
 use crate::ports::{EventBus, EventConsumer};
 use crate::signals::Signals;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     consumer: Arc<dyn EventConsumer>,
     bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
     poll: Duration,
     batch: usize,
     linger: Duration,
@@ -24,7 +27,16 @@ pub async fn run(
         if cancel.is_cancelled() {
             return;
         }
-        match consume_and_signal(consumer.as_ref(), bus.as_ref(), &group, batch, &signals).await {
+        match consume_and_signal(
+            consumer.as_ref(),
+            bus.as_ref(),
+            clock.as_ref(),
+            &group,
+            batch,
+            &signals,
+        )
+        .await
+        {
             Ok(n) if n > 0 => {
                 attempt = 0;
                 // A full batch means more is waiting: take it at once.
@@ -61,16 +73,18 @@ pub async fn run(
 pub async fn consume_once(
     consumer: &dyn EventConsumer,
     bus: &dyn EventBus,
+    clock: &dyn Clock,
     group: &str,
     batch: usize,
 ) -> anyhow::Result<usize> {
-    consume_and_signal(consumer, bus, group, batch, &Signals::default()).await
+    consume_and_signal(consumer, bus, clock, group, batch, &Signals::default()).await
 }
 
 /// Applies one batch and tells this process's live views about it.
 async fn consume_and_signal(
     consumer: &dyn EventConsumer,
     bus: &dyn EventBus,
+    clock: &dyn Clock,
     group: &str,
     batch: usize,
     signals: &Signals,
@@ -80,7 +94,7 @@ async fn consume_and_signal(
         return Ok(0);
     }
     let events: Vec<_> = deliveries.iter().map(|d| d.event.clone()).collect();
-    consumer.apply(&events).await?;
+    consumer.apply(&events, clock.now()).await?;
     bus.ack(group, &deliveries).await?;
     signals.applied(group, &events);
     Ok(deliveries.len())
@@ -90,12 +104,13 @@ async fn consume_and_signal(
 pub async fn drain(
     consumer: &dyn EventConsumer,
     bus: &dyn EventBus,
+    clock: &dyn Clock,
     batch: usize,
 ) -> anyhow::Result<usize> {
     let group = consumer.group();
     let mut total = 0;
     loop {
-        let n = consume_once(consumer, bus, &group, batch).await?;
+        let n = consume_once(consumer, bus, clock, &group, batch).await?;
         if n == 0 {
             return Ok(total);
         }
