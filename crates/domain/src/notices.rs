@@ -30,6 +30,9 @@ pub enum Notice {
         agency: AgencyCode,
         escalation_level: i64,
     },
+    /// A notification stored before notices were typed: its English
+    /// sentence, shown as it is.
+    Legacy { message: String },
 }
 
 impl Notice {
@@ -67,6 +70,7 @@ impl Notice {
             Notice::Answer { .. } => "answer",
             Notice::EscalatedReporter { .. } => "escalated_reporter",
             Notice::EscalatedStaff { .. } => "escalated_staff",
+            Notice::Legacy { .. } => "legacy",
         }
     }
 
