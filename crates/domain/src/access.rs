@@ -476,7 +476,11 @@ mod tests {
         // A listing shows exactly the reports its caller may view.
         for viewer in viewers {
             let scope = listing_scope(viewer);
-            for vis in [Visibility::Public, Visibility::Private, Visibility::Anonymous] {
+            for vis in [
+                Visibility::Public,
+                Visibility::Private,
+                Visibility::Anonymous,
+            ] {
                 for owner in &owners {
                     for agency in [&infra, &health] {
                         let r = ReportAccess {
@@ -493,11 +497,7 @@ mod tests {
                 }
             }
         }
-        assert!(!ListingScope::PublicAndOwn(me.owners()).admits(
-            Visibility::Private,
-            None,
-            &infra
-        ));
+        assert!(!ListingScope::PublicAndOwn(me.owners()).admits(Visibility::Private, None, &infra));
         assert!(ListingScope::All.admits(Visibility::Private, None, &infra));
     }
 

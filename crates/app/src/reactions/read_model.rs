@@ -130,7 +130,10 @@ pub enum ReadWrite {
     MarkWithdrawn { report_id: ReportId, at: Timestamp },
     /// The vote count becomes at least `vote_count` (events carry the
     /// authoritative count; a late, older one never lowers it).
-    RaiseVotes { report_id: ReportId, vote_count: i64 },
+    RaiseVotes {
+        report_id: ReportId,
+        vote_count: i64,
+    },
     /// The status becomes `status`; `last_status_at` and `updated_at`
     /// become `at`.
     SetStatus {
@@ -640,7 +643,11 @@ mod tests {
     #[test]
     fn an_update_in_the_same_category_only_rewrites_the_content() {
         let s = state(Status::InProgress, false);
-        let w = writes(react(&updated("kebersihan", "AGENCY_INFRA"), Some(&s), t(5)));
+        let w = writes(react(
+            &updated("kebersihan", "AGENCY_INFRA"),
+            Some(&s),
+            t(5),
+        ));
         assert_eq!(
             w,
             vec![ReadWrite::UpdateContent {
@@ -658,7 +665,11 @@ mod tests {
     #[test]
     fn an_update_that_re_routes_moves_the_statistics_and_the_counters() {
         let s = state(Status::InProgress, false);
-        let w = writes(react(&updated("kesehatan", "AGENCY_HEALTH"), Some(&s), t(5)));
+        let w = writes(react(
+            &updated("kesehatan", "AGENCY_HEALTH"),
+            Some(&s),
+            t(5),
+        ));
         assert_eq!(
             w[1..],
             [
@@ -726,7 +737,11 @@ mod tests {
     fn an_agency_change_alone_moves_only_the_counters() {
         // An admin re-routed the category between the report and the edit.
         let s = state(Status::Received, false);
-        let w = writes(react(&updated("kebersihan", "AGENCY_HEALTH"), Some(&s), t(5)));
+        let w = writes(react(
+            &updated("kebersihan", "AGENCY_HEALTH"),
+            Some(&s),
+            t(5),
+        ));
         assert_eq!(
             w[1..],
             [
@@ -745,7 +760,11 @@ mod tests {
     #[test]
     fn an_update_of_a_withdrawn_report_counts_nothing() {
         let s = state(Status::Received, true);
-        let w = writes(react(&updated("kesehatan", "AGENCY_HEALTH"), Some(&s), t(5)));
+        let w = writes(react(
+            &updated("kesehatan", "AGENCY_HEALTH"),
+            Some(&s),
+            t(5),
+        ));
         assert_eq!(w.len(), 1);
         assert!(matches!(w[0], ReadWrite::UpdateContent { .. }));
     }
@@ -985,9 +1004,7 @@ mod tests {
         ];
         for (e, state) in cases {
             let w = writes(react(&e, state, e.timestamp));
-            let beyond_timeline = w
-                .iter()
-                .any(|w| !matches!(w, ReadWrite::Timeline { .. }));
+            let beyond_timeline = w.iter().any(|w| !matches!(w, ReadWrite::Timeline { .. }));
             assert_eq!(
                 changes_listings(&e.event_type),
                 beyond_timeline,
