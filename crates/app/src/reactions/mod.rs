@@ -11,6 +11,8 @@
 //! One module per consuming context; each defines its state, its writes and
 //! `react(event, state, now) -> Decision<Write>`.
 
+pub mod read_model;
+
 use lapor_domain::Timestamp;
 use lapor_domain::events::EventEnvelope;
 
