@@ -380,7 +380,9 @@ pub async fn listings_follow_scopes_filters_and_paging(s: &TestStores) {
 }
 
 /// Search: every word must appear in the title or the text, ASCII case
-/// ignored, the `LIKE` wildcards a user types taken literally.
+/// ignored, the `LIKE` wildcards a user types taken literally. (Only ASCII
+/// case: SQLite's `LIKE` folds ASCII letters alone, PostgreSQL's `ILIKE`
+/// every letter, so `NAÏVE` finds `naïve` on PostgreSQL only.)
 pub async fn listings_search_titles_and_text(s: &TestStores) {
     let owner = user();
     let mk = |t: i64, title: &str, content: &str| {
