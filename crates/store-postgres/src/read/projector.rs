@@ -174,6 +174,14 @@ async fn execute(tx: &mut Tx, w: &ReadWrite) -> StoreResult<bool> {
                     .execute_in(tx)
                     .await?;
             }
+            // Listings look photos up only for views that count some.
+            sqlx::query(
+                "UPDATE reporting_read.report_views SET photo_count = \
+                 (SELECT count(*) FROM reporting_read.report_photos WHERE report_id = $1) WHERE id = $1",
+            )
+            .bind(report_id.to_string())
+            .execute_in(tx)
+            .await?;
         }
         ReadWrite::BumpStats {
             category,
@@ -194,10 +202,34 @@ async fn execute(tx: &mut Tx, w: &ReadWrite) -> StoreResult<bool> {
             .execute_in(tx)
             .await?;
         }
-        // Listing totals are counted with count(*) here: the counter tables
-        // of SQLite's migration 3003 do not exist on PostgreSQL, so there is
-        // nothing to keep.
-        ReadWrite::Count { .. } => {}
+        // Kept as on SQLite (migration 3003), so both engines hold the same
+        // counters whichever reads them.
+        ReadWrite::Count { key, delta } => {
+            let owner = key.owner.to_string();
+            sqlx::query(
+                "INSERT INTO reporting_read.report_counts AS c (public, agency, category, status, n) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (public, agency, category, status) DO UPDATE SET n = c.n + $5",
+            )
+            .bind(key.public)
+            .bind(key.agency.as_str())
+            .bind(key.category.as_str())
+            .bind(key.status.as_str())
+            .bind(delta)
+            .execute_in(tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO reporting_read.report_owner_counts AS c (owner, public, agency, category, status, n) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (owner, public, agency, category, status) DO UPDATE SET n = c.n + $6",
+            )
+            .bind(owner)
+            .bind(key.public)
+            .bind(key.agency.as_str())
+            .bind(key.category.as_str())
+            .bind(key.status.as_str())
+            .bind(delta)
+            .execute_in(tx)
+            .await?;
+        }
         ReadWrite::Timeline {
             report_id,
             kind,
@@ -227,6 +259,14 @@ impl EventConsumer for PgRead {
     }
 
     async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
+        // As on SQLite: events this consumer ignores are not even recorded.
+        let events: Vec<_> = events
+            .iter()
+            .filter(|e| !read_model::IGNORED.contains(&e.event_type.as_str()))
+            .collect();
+        if events.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.db.begin().await?;
         let mut applied = 0;
         for e in events {
@@ -246,6 +286,8 @@ impl EventConsumer for PgRead {
             "report_timeline",
             "category_stats",
             "report_photos",
+            "report_counts",
+            "report_owner_counts",
             "applied_events",
         ] {
             sqlx::query(&format!("DELETE FROM {SCHEMA}.{t}"))
