@@ -117,15 +117,26 @@ impl std::fmt::Debug for RenderMemo {
 
 /// A photo of a report (a sanitised JPEG with a thumbnail); the HTTP layer
 /// turns it into the URLs it is served at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PhotoRef {
     pub report: ReportId,
     pub id: PhotoId,
+    // wire: remove when web builds its own photo URLs from `report` and `id`
+    // (`url`, `thumb_url`: web/src/pages/view.rs reads them; the API builds
+    // its URLs in lapor-http).
+    pub url: String,
+    pub thumb_url: String,
 }
 
 impl PhotoRef {
     pub fn new(report: ReportId, photo: PhotoId) -> Self {
-        Self { report, id: photo }
+        let url = format!("/reports/{report}/photos/{photo}");
+        Self {
+            report,
+            id: photo,
+            thumb_url: format!("{url}/thumb"),
+            url,
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use lapor_app::App;
 use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::photo::MAX_PHOTOS_PER_REPORT;
-use crate::wire::reports::{Photo, PhotosAdded};
+use crate::wire::reports::{Jpeg, Photo, PhotosAdded};
 use utoipa::ToSchema;
 
 /// Form field names accepted for photo files.
@@ -266,7 +266,7 @@ async fn serve(
 #[utoipa::path(get, path = "/reports/{id}/photos/{photo_id}", tag = "reports",
     params(("id" = String, Path, description = "Report UUID"), ("photo_id" = String, Path, description = "Photo UUID")),
     responses(
-        (status = 200, description = "The photo (`Cache-Control: private` unless the report is PUBLIC)", content_type = "image/jpeg"),
+        (status = 200, description = "The photo (`Cache-Control: private` unless the report is PUBLIC)", body = Jpeg, content_type = "image/jpeg"),
         (status = 400, description = "Malformed id"), (status = 401, description = "Bad token"),
         (status = 404, description = "Unknown, not of this report, or the report is not visible")))]
 pub async fn get_photo(
@@ -281,7 +281,7 @@ pub async fn get_photo(
 #[utoipa::path(get, path = "/reports/{id}/photos/{photo_id}/thumb", tag = "reports",
     params(("id" = String, Path, description = "Report UUID"), ("photo_id" = String, Path, description = "Photo UUID")),
     responses(
-        (status = 200, description = "The thumbnail", content_type = "image/jpeg"),
+        (status = 200, description = "The thumbnail", body = Jpeg, content_type = "image/jpeg"),
         (status = 400, description = "Malformed id"), (status = 401, description = "Bad token"),
         (status = 404, description = "Unknown, not of this report, or the report is not visible")))]
 pub async fn get_photo_thumb(

@@ -396,3 +396,9 @@ pub struct PhotosAdded {
     pub report_id: ReportId,
     pub success: bool,
 }
+
+/// A JPEG file (a photo or its thumbnail), for the API documentation.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct Jpeg(Vec<u8>);
