@@ -464,7 +464,8 @@ mod tests {
         }
         assert_eq!(made, 1);
         assert_eq!(
-            memo.get_or_init(false, || String::from("hidden")).map(String::as_str),
+            memo.get_or_init(false, || String::from("hidden"))
+                .map(String::as_str),
             Some("hidden")
         );
         // Clones share the memo: it is made once per change of the view.

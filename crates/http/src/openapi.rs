@@ -3,9 +3,9 @@
 //! into the binary: nothing is fetched at build or run time).
 
 use crate::routes::*;
+use crate::wire::ErrorBody;
 use axum::Router;
 use lapor_app::App;
-use crate::wire::ErrorBody;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -49,9 +49,12 @@ impl Modify for ErrorBodies {
                         continue;
                     };
                     if status.starts_with('4') || status.starts_with('5') {
-                        response.content.entry("application/json".into()).or_insert_with(|| {
-                            ContentBuilder::new().schema(Some(schema.clone())).build()
-                        });
+                        response
+                            .content
+                            .entry("application/json".into())
+                            .or_insert_with(|| {
+                                ContentBuilder::new().schema(Some(schema.clone())).build()
+                            });
                     }
                 }
             }

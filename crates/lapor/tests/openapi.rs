@@ -45,7 +45,8 @@ async fn every_response_has_a_schema() {
                     missing.push(format!("{method} {path} {status}"));
                 }
                 // Errors are the one error envelope.
-                let own = OWN_ERROR_BODY.contains(&(method.as_str(), path.as_str(), status.as_str()));
+                let own =
+                    OWN_ERROR_BODY.contains(&(method.as_str(), path.as_str(), status.as_str()));
                 if (status.starts_with('4') || status.starts_with('5')) && !own {
                     let schema = &response["content"]["application/json"]["schema"];
                     assert_eq!(
@@ -56,7 +57,10 @@ async fn every_response_has_a_schema() {
             }
         }
     }
-    assert!(missing.is_empty(), "responses without a schema: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "responses without a schema: {missing:#?}"
+    );
     // The document is not empty: every route group is described.
     assert!(checked > 100, "only {checked} responses");
     let error = &schemas["ErrorBody"]["properties"];

@@ -594,6 +594,8 @@ async fn the_listing_searches_titles_and_text() {
     // An empty term is no filter; an oversized one is refused.
     let (_, v) = app.get("/reports?q=", None).await;
     assert_eq!(ids(&v).len(), 2, "{v}");
-    let (s, v) = app.get(&format!("/reports?q={}", "a".repeat(201)), None).await;
+    let (s, v) = app
+        .get(&format!("/reports?q={}", "a".repeat(201)), None)
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
 }

@@ -1,7 +1,9 @@
 //! The city head's configuration: staff accounts, agencies, categories.
 
+use crate::body::SortedData;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser};
+use crate::wire::accounts::{Done, User};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,8 +13,6 @@ use lapor_app::App;
 use lapor_app::services::identity::{NewUser, require_admin};
 use lapor_domain::access::{BadRole, Role};
 use serde::Deserialize;
-use crate::body::SortedData;
-use crate::wire::accounts::{Done, User};
 use utoipa::ToSchema;
 
 pub fn router() -> Router<App> {
@@ -25,10 +25,7 @@ pub fn router() -> Router<App> {
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, description = "Accounts (the agency's for a supervisor)", body = SortedData<Vec<User>>),
     (status = 401, description = "Not logged in"), (status = 403, description = "Not a manager")))]
-pub async fn list_users(
-    State(app): State<App>,
-    AuthUser(p): AuthUser,
-) -> ApiResult<Response> {
+pub async fn list_users(State(app): State<App>, AuthUser(p): AuthUser) -> ApiResult<Response> {
     let users = app.list_users(&p).await?;
     let body = SortedData::ok(users.iter().map(User::from).collect::<Vec<_>>());
     Ok(Json(body).into_response())

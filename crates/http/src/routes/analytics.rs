@@ -1,8 +1,10 @@
 //! Performance analytics for supervisors and the city head (served by the
 //! operations role, which owns the cases the figures come from).
 
+use crate::body::SortedData;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, AuthUser};
+use crate::wire::analytics::Performance;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -10,8 +12,6 @@ use axum::{Json, Router};
 use lapor_app::App;
 use lapor_domain::Timestamp;
 use serde::Deserialize;
-use crate::body::SortedData;
-use crate::wire::analytics::Performance;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, Time};

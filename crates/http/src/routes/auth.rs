@@ -2,6 +2,7 @@
 
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, AuthUser};
+use crate::wire::accounts::{LoggedIn, Me, Registered, User};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,7 +10,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapor_app::App;
 use lapor_app::services::identity::NewUser;
-use crate::wire::accounts::{LoggedIn, Me, Registered, User};
 use lapor_domain::access::Role;
 use serde::Deserialize;
 use utoipa::ToSchema;

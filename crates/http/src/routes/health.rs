@@ -1,12 +1,12 @@
 //! Liveness and readiness.
 
+use crate::wire::accounts::{Health, Ready, ReadyChecks};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lapor_app::App;
-use crate::wire::accounts::{Health, Ready, ReadyChecks};
 
 pub fn router() -> Router<App> {
     Router::new()

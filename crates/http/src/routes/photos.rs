@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, MaybeUser, ReportIdPath};
+use crate::wire::reports::{Jpeg, Photo, PhotosAdded};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, State};
 use axum::http::request::Parts;
@@ -13,7 +14,6 @@ use axum::{Json, Router};
 use lapor_app::App;
 use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::photo::MAX_PHOTOS_PER_REPORT;
-use crate::wire::reports::{Jpeg, Photo, PhotosAdded};
 use utoipa::ToSchema;
 
 /// Form field names accepted for photo files.

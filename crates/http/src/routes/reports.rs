@@ -5,6 +5,10 @@ use super::ListParams;
 use crate::body::{Data, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser, ReportIdPath};
+use crate::wire::reports::{
+    Categories, CategoryJson, CategoryStats, Report, ReportCreated, ReportData, ReportUpdated,
+    StatusData, Upvoted, Withdrawn,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,10 +19,6 @@ use lapor_app::ports::FeedSort;
 use lapor_domain::access::Visibility;
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::{Location, ReportChanges, ReportDraft};
-use crate::wire::reports::{
-    Categories, CategoryJson, CategoryStats, Report, ReportCreated, ReportData, ReportUpdated,
-    StatusData, Upvoted, Withdrawn,
-};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -345,7 +345,9 @@ pub async fn get_statistics(
 ) -> ApiResult<impl IntoResponse> {
     let data = app.statistics(q.category.as_deref()).await?;
     Ok(Json(Data::ok(
-        data.into_iter().map(CategoryStats::from).collect::<Vec<_>>(),
+        data.into_iter()
+            .map(CategoryStats::from)
+            .collect::<Vec<_>>(),
     )))
 }
 

@@ -1,9 +1,9 @@
 //! SLA status, configuration and escalations.
 
 use crate::body::{Page, PageMeta, SortedData};
-use crate::wire::workflow::{Escalation, Sla, SlaConfigJson};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser};
+use crate::wire::workflow::{Escalation, Sla, SlaConfigJson};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -402,3 +402,115 @@ pub struct PhotosAdded {
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]
 pub struct Jpeg(Vec<u8>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapor_app::views::LocationView;
+    use lapor_domain::access::Owner;
+    use serde_json::json;
+
+    fn view(reporter: Option<UserId>) -> ReportView {
+        let id = ReportId(uuid::Uuid::now_v7());
+        let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        ReportView {
+            id,
+            report_id: id,
+            title: "Lampu \"jalan\" mati\n".into(),
+            content: "Sejak <b>kemarin</b> — ümlaut".into(),
+            description: "Sejak <b>kemarin</b> — ümlaut".into(),
+            category: CategorySlug::parse("infrastruktur").unwrap(),
+            owner_agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            visibility: Visibility::Public,
+            status: Status::Received,
+            current_status: Status::Received,
+            vote_count: 3,
+            escalation_level: 1,
+            location: Some(LocationView {
+                lat: -6.2,
+                lon: 106.816666,
+                address: Some("Jl. Sudirman".into()),
+            }),
+            reporter_user_id: reporter,
+            created_at: at,
+            updated_at: at,
+            last_status_at: at,
+            photos: vec![PhotoRef::new(id, PhotoId(uuid::Uuid::now_v7()))],
+            timeline: None,
+            owner: reporter.map(Owner::User),
+            rendered: None,
+        }
+    }
+
+    #[test]
+    fn a_report_has_both_seeds_names_from_one_field_each() {
+        let mut v = view(None);
+        // The app's duplicate fields are not read: only `id`, `content`
+        // and `status` count.
+        v.report_id = ReportId(uuid::Uuid::now_v7());
+        v.description = "stale".into();
+        v.current_status = Status::Rejected;
+        let json = serde_json::to_value(Report(v.clone())).unwrap();
+        let photo = v.photos[0].id;
+        let url = format!("/reports/{}/photos/{photo}", v.id);
+        assert_eq!(
+            json,
+            json!({
+                "id": v.id, "report_id": v.id, "title": v.title, "content": v.content,
+                "description": v.content, "category": "infrastruktur", "owner_agency": "AGENCY_INFRA",
+                "visibility": "PUBLIC", "status": "RECEIVED", "current_status": "RECEIVED",
+                "vote_count": 3, "escalation_level": 1,
+                "location": {"lat": -6.2, "lon": 106.816666, "address": "Jl. Sudirman"},
+                "created_at": "2023-11-14T22:13:20Z", "updated_at": "2023-11-14T22:13:20Z",
+                "last_status_at": "2023-11-14T22:13:20Z",
+                "photos": [{"id": photo, "url": url, "thumb_url": format!("{url}/thumb")}],
+            })
+        );
+        // Field order is the struct's (the seed clients' byte shape).
+        let text = serde_json::to_string(&Report(v)).unwrap();
+        assert!(text.starts_with("{\"id\":"), "{text}");
+        assert!(
+            text.find("\"report_id\"") < text.find("\"title\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_memoized_view_writes_the_same_json_with_and_without_the_reporter() {
+        let plain = view(Some(UserId(uuid::Uuid::now_v7())));
+        let kept = plain.clone().render();
+        let memo = kept.rendered.clone().unwrap();
+        let json = serde_json::to_string(&Report(kept.clone())).unwrap();
+        assert_eq!(json, serde_json::to_string(&Report(plain.clone())).unwrap());
+        assert!(json.contains("reporter_user_id"));
+        // Written once, then kept (a clone shares the memo).
+        let raw = memo.get_or_init(true, || -> Box<RawValue> { unreachable!() });
+        assert_eq!(raw.map(|r| r.get()), Some(json.as_str()));
+        // Redaction after the memo was filled writes the JSON without the
+        // reporter.
+        let (mut plain_hidden, mut hidden) = (plain.clone(), kept.clone());
+        plain_hidden.reporter_user_id = None;
+        hidden.reporter_user_id = None;
+        let json = serde_json::to_string(&Report(hidden.clone())).unwrap();
+        assert_eq!(
+            json,
+            serde_json::to_string(&Report(plain_hidden.clone())).unwrap()
+        );
+        assert!(!json.contains("reporter_user_id"));
+        // Inside a larger document, and through serde_json::Value.
+        assert_eq!(
+            serde_json::to_value(vec![Report(kept), Report(hidden)]).unwrap(),
+            serde_json::to_value(vec![Report(plain), Report(plain_hidden)]).unwrap()
+        );
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "went stale")]
+    fn a_view_changed_after_it_was_written_is_caught_in_debug_builds() {
+        let mut v = view(None).render();
+        let _ = serde_json::to_string(&Report(v.clone()));
+        v.vote_count += 1;
+        let _ = serde_json::to_string(&Report(v));
+    }
+}
