@@ -29,7 +29,8 @@ pub struct NotificationParams {
 
 /// Newest first, with the unread count in `meta`.
 #[utoipa::path(get, path = "/notifications/me", tag = "notifications", params(NotificationParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, data, meta:{unread_count}}`"), (status = 401, description = "Not logged in")))]
+    (status = 200, description = "Newest first", body = crate::wire::notifications::NotificationList),
+    (status = 400, description = "Bad limit"), (status = 401, description = "Not logged in")))]
 pub async fn list_notifications(
     State(app): State<App>,
     AuthUser(p): AuthUser,
@@ -45,7 +46,8 @@ pub async fn list_notifications(
 
 #[utoipa::path(post, path = "/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
     params(("id" = String, Path, description = "Notification UUID")), responses(
-    (status = 200, description = "Marked read"), (status = 400, description = "Malformed id"), (status = 404, description = "Not yours or unknown")))]
+    (status = 200, description = "Marked read", body = crate::wire::notifications::MarkedRead), (status = 400, description = "Malformed id"),
+    (status = 401, description = "Not logged in"), (status = 404, description = "Not yours or unknown")))]
 pub async fn post_read(
     State(app): State<App>,
     AuthUser(p): AuthUser,
@@ -59,7 +61,8 @@ pub async fn post_read(
 }
 
 #[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, updated}`")))]
+    (status = 200, description = "Marked read", body = crate::wire::notifications::MarkedRead),
+    (status = 401, description = "Not logged in")))]
 pub async fn post_read_all(
     State(app): State<App>,
     AuthUser(p): AuthUser,
