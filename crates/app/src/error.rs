@@ -84,7 +84,6 @@ error_codes! {
     AlreadyUpvoted = "already_upvoted",
     SelfUpvote = "self_upvote",
     LoginRequired = "login_required",
-    SearchInvalid = "search_invalid",
 
     // Photos (params: index and count of the file in its batch).
     PhotosMissing = "photos_missing",
@@ -120,6 +119,8 @@ error_codes! {
     PageOutOfRange = "page_out_of_range",
     /// params: sort.
     CursorWithSort = "cursor_with_sort",
+    /// params: sort.
+    SortInvalid = "sort_invalid",
 
     // Accounts.
     UsernameInvalid = "username_invalid",
