@@ -37,18 +37,12 @@ impl From<Location> for LocationView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportView {
     pub id: ReportId,
-    // wire: remove when stores stop filling it (`report_id`, `description`,
-    // `current_status`: the HTTP layer writes them from `id`, `content` and
-    // `status`).
-    pub report_id: ReportId,
     pub title: String,
     pub content: String,
-    pub description: String,
     pub category: CategorySlug,
     pub owner_agency: AgencyCode,
     pub visibility: Visibility,
     pub status: Status,
-    pub current_status: Status,
     pub vote_count: i64,
     pub escalation_level: i64,
     pub location: Option<LocationView>,
@@ -121,22 +115,11 @@ impl std::fmt::Debug for RenderMemo {
 pub struct PhotoRef {
     pub report: ReportId,
     pub id: PhotoId,
-    // wire: remove when web builds its own photo URLs from `report` and `id`
-    // (`url`, `thumb_url`: web/src/pages/view.rs reads them; the API builds
-    // its URLs in lapor-http).
-    pub url: String,
-    pub thumb_url: String,
 }
 
 impl PhotoRef {
     pub fn new(report: ReportId, photo: PhotoId) -> Self {
-        let url = format!("/reports/{report}/photos/{photo}");
-        Self {
-            report,
-            id: photo,
-            thumb_url: format!("{url}/thumb"),
-            url,
-        }
+        Self { report, id: photo }
     }
 }
 
@@ -423,15 +406,12 @@ mod tests {
         let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         ReportView {
             id,
-            report_id: id,
             title: "Lampu \"jalan\" mati\n".into(),
             content: "Sejak <b>kemarin</b> — ümlaut".into(),
-            description: "Sejak <b>kemarin</b> — ümlaut".into(),
             category: CategorySlug::parse("infrastruktur").unwrap(),
             owner_agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
             visibility: Visibility::Public,
             status: Status::Received,
-            current_status: Status::Received,
             vote_count: 3,
             escalation_level: 1,
             location: Some(LocationView {

@@ -286,11 +286,7 @@ pub async fn photos_are_recorded_with_their_event_within_the_limit_and_projected
     let mut all: Vec<_> = ids.clone();
     all.extend(two.iter().map(|p| p.id));
     assert_eq!(shown, all);
-    assert_eq!(
-        v.photos[0].url,
-        format!("/reports/{}/photos/{}", r.id, all[0])
-    );
-    assert_eq!(v.photos[0].thumb_url, format!("{}/thumb", v.photos[0].url));
+    assert!(v.photos.iter().all(|p| p.report == r.id));
     let listing = read
         .list_reports(&filter(ListingScope::All, ALL_PAGE))
         .await

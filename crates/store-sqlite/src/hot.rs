@@ -466,15 +466,12 @@ mod tests {
         let at = lapor_app::clock::from_millis(at_ms);
         ReportView {
             id,
-            report_id: id,
             title: format!("r{n}"),
             content: String::new(),
-            description: String::new(),
             category: lapor_domain::catalog::CategorySlug::parse("lainnya").unwrap(),
             owner_agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
             visibility: lapor_domain::access::Visibility::Public,
             status: lapor_domain::lifecycle::Status::Received,
-            current_status: lapor_domain::lifecycle::Status::Received,
             vote_count: 0,
             escalation_level: 0,
             location: None,

@@ -55,16 +55,13 @@ fn view(r: &PgRow) -> StoreResult<ReportView> {
     let lon: Option<f64> = r.get(8);
     Ok(ReportView {
         id,
-        report_id: id,
         title: r.get(3),
-        description: content.clone(),
         content,
         category: CategorySlug::parse(r.get::<&str, _>(5))
             .map_err(|e| StoreError::Other(e.into()))?,
         owner_agency: parse(r.get::<&str, _>(6), "agency")?,
         visibility: parse(r.get::<&str, _>(2), "visibility")?,
         status,
-        current_status: status,
         vote_count: r.get(11),
         escalation_level: r.get(12),
         location: match (lat, lon) {

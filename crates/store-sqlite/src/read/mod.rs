@@ -76,15 +76,12 @@ fn view(r: &Row<'_>) -> StoreResult<ReportView> {
     let lon: Option<f64> = r.get(8).store()?;
     Ok(ReportView {
         id,
-        report_id: id,
         title: r.get(3).store()?,
-        description: content.clone(),
         content,
         category: CategorySlug::parse(&text(r, 5)?).map_err(|e| StoreError::Other(e.into()))?,
         owner_agency: parse(&text(r, 6)?, "agency")?,
         visibility: parse(&text(r, 2)?, "visibility")?,
         status,
-        current_status: status,
         vote_count: r.get(11).store()?,
         escalation_level: r.get(12).store()?,
         location: match (lat, lon) {

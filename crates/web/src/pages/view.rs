@@ -101,9 +101,12 @@ impl Card {
             photos: r
                 .photos
                 .iter()
-                .map(|p| PhotoLink {
-                    url: format!("/app{}", p.url),
-                    thumb_url: format!("/app{}", p.thumb_url),
+                .map(|p| {
+                    let url = format!("/app/reports/{}/photos/{}", p.report, p.id);
+                    PhotoLink {
+                        thumb_url: format!("{url}/thumb"),
+                        url,
+                    }
                 })
                 .collect(),
         }
