@@ -276,9 +276,10 @@ pub struct NotificationView {
     pub id: NotificationId,
     #[schema(value_type = String, format = Uuid)]
     pub report_id: ReportId,
-    /// `status`, `answer` or `escalation`.
-    pub kind: String,
-    pub message: String,
+    /// What it says (kind and parameters); serialized as `kind` and `params`.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub notice: lapor_domain::notices::Notice,
     pub is_read: bool,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
