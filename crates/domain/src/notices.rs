@@ -86,6 +86,17 @@ impl Notice {
         serde_json::from_value(serde_json::json!({ "kind": kind, "params": params })).ok()
     }
 
+    /// The columns a notice is stored in: its kind, its parameters as JSON
+    /// text and a sentence. Typed notices store no sentence (`""`); only a
+    /// [`Notice::Legacy`] keeps its sentence, with no parameters, so that
+    /// [`Notice::stored`] reads every notice back as it was.
+    pub fn to_stored(&self) -> (&'static str, Option<String>, &str) {
+        match self {
+            Notice::Legacy { message } => (self.kind(), None, message),
+            _ => (self.kind(), Some(self.params().to_string()), ""),
+        }
+    }
+
     /// A stored notification read back: its kind and parameters (JSON text),
     /// or, for a row stored before notices were typed (no parameters), its
     /// sentence as a [`Notice::Legacy`]. A kind this version does not know
@@ -154,5 +165,38 @@ mod tests {
                 message: "x".into()
             }
         );
+    }
+
+    #[test]
+    fn every_notice_survives_being_stored() {
+        for n in [
+            Notice::Status {
+                old_status: Status::InProgress,
+                new_status: Status::Resolved,
+                reason: None,
+            },
+            Notice::Answer {
+                message: "Tim menuju lokasi".into(),
+            },
+            Notice::EscalatedReporter {
+                escalation_level: 1,
+            },
+            Notice::EscalatedStaff {
+                agency: "AGENCY_HEALTH".parse().unwrap(),
+                escalation_level: 2,
+            },
+            Notice::Legacy {
+                message: "Your report is now RESOLVED (was IN_PROGRESS)".into(),
+            },
+        ] {
+            let (kind, params, message) = n.to_stored();
+            assert_eq!(kind, n.kind());
+            assert_eq!(Notice::stored(kind, params.as_deref(), message), n);
+            if let Notice::Legacy { .. } = n {
+                assert_eq!(params, None);
+            } else {
+                assert_eq!(message, "", "typed notices store no sentence");
+            }
+        }
     }
 }
