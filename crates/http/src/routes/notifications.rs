@@ -7,8 +7,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapor_app::App;
-use lapor_domain::ids::NotificationId;
-use serde::Deserialize;
+use lapor_app::views::NotificationView;
+use lapor_domain::Timestamp;
+use lapor_domain::ids::{NotificationId, ReportId};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::IntoParams;
 
@@ -27,9 +29,38 @@ pub struct NotificationParams {
     pub limit: Option<i64>,
 }
 
+/// One notification as the API shows it: the seed's fields (`message` in
+/// English) plus what it says as data, `kind` and `params`, for clients that
+/// render it themselves.
+#[derive(Debug, Serialize)]
+pub struct NotificationJson {
+    pub id: NotificationId,
+    pub report_id: ReportId,
+    pub kind: &'static str,
+    pub params: serde_json::Value,
+    pub message: String,
+    pub is_read: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+impl From<NotificationView> for NotificationJson {
+    fn from(n: NotificationView) -> Self {
+        Self {
+            id: n.id,
+            report_id: n.report_id,
+            kind: n.notice.kind(),
+            params: n.notice.params(),
+            message: crate::notices::english(&n.notice),
+            is_read: n.is_read,
+            created_at: n.created_at,
+        }
+    }
+}
+
 /// Newest first, with the unread count in `meta`.
 #[utoipa::path(get, path = "/notifications/me", tag = "notifications", params(NotificationParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, data, meta:{unread_count}}`"), (status = 401, description = "Not logged in")))]
+    (status = 200, description = "`{success, data, meta:{unread_count}}`; each notification has `id`, `report_id`, `kind`, `params`, `message` (English), `is_read`, `created_at`"), (status = 401, description = "Not logged in")))]
 pub async fn list_notifications(
     State(app): State<App>,
     AuthUser(p): AuthUser,
@@ -38,6 +69,7 @@ pub async fn list_notifications(
     let (items, unread) = app
         .my_notifications(&p, q.unread.unwrap_or(false), super::limit(q.limit)?)
         .await?;
+    let items: Vec<NotificationJson> = items.into_iter().map(Into::into).collect();
     Ok(Json(
         json!({ "success": true, "data": items, "meta": { "unread_count": unread } }),
     ))

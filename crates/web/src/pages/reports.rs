@@ -566,7 +566,7 @@ pub async fn notifications(State(web): State<Web>, ctx: Ctx) -> Result<Response,
             .map(|n| Notice {
                 id: n.id.to_string(),
                 report_id: n.report_id.to_string(),
-                message: super::view::localize_notice(&n.message, ctx.lang),
+                message: super::view::localize_notice(&n.notice, ctx.lang),
                 is_read: n.is_read,
                 at: fmt_time(n.created_at),
             })

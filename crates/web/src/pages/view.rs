@@ -158,47 +158,41 @@ mod tests {
     }
 }
 
-/// Notifications are stored as text (English, from `lapor_domain::notices`,
-/// which the JSON API returns as is); the web app shows them in the user's
-/// language by recognising those few sentence shapes. Anything else is
-/// shown unchanged.
-pub fn localize_notice(msg: &str, t: Lang) -> String {
-    let status = |code: &str| t.s(&format!("status.{}", code.trim())).to_owned();
-    if let Some(rest) = msg.strip_prefix("Your report is now ") {
-        let (head, reason) = match rest.split_once("): ") {
-            Some((h, r)) => (h, Some(r)),
-            None => (rest.trim_end_matches(')'), None),
-        };
-        if let Some((new, old)) = head.split_once(" (was ") {
+/// A notification in the user's language, from its kind and parameters.
+/// (Temporary, kept to the sentences the web app showed before notices were
+/// typed; the web app's own notice rendering replaces it.)
+pub fn localize_notice(n: &lapor_domain::notices::Notice, t: Lang) -> String {
+    use lapor_domain::notices::Notice;
+    let status = |s: lapor_domain::lifecycle::Status| t.s(&format!("status.{s}")).to_owned();
+    match n {
+        Notice::Status {
+            old_status,
+            new_status,
+            reason,
+        } => {
             let base = t
                 .s("notice.status")
-                .replace("{new}", &status(new))
-                .replace("{old}", &status(old));
-            return match reason {
+                .replace("{new}", &status(*new_status))
+                .replace("{old}", &status(*old_status));
+            match reason {
                 Some(r) => format!("{base}: {r}"),
                 None => base,
-            };
+            }
         }
-    }
-    if let Some(m) = msg.strip_prefix("The agency answered your report: ") {
-        return format!("{}: {m}", t.s("notice.answered"));
-    }
-    if msg.starts_with("Your report was not handled in time") {
-        return if msg.ends_with("supervisor") {
-            t.s("notice.escalated_supervisor").to_owned()
-        } else {
-            t.s("notice.escalated_head").to_owned()
-        };
-    }
-    if let Some(rest) = msg.strip_prefix("A case of ")
-        && let Some((agency, level)) = rest.split_once(" breached its SLA (escalation level ")
-    {
-        return t
+        Notice::Answer { message } => format!("{}: {message}", t.s("notice.answered")),
+        Notice::EscalatedReporter {
+            escalation_level: 1,
+        } => t.s("notice.escalated_supervisor").to_owned(),
+        Notice::EscalatedReporter { .. } => t.s("notice.escalated_head").to_owned(),
+        Notice::EscalatedStaff {
+            agency,
+            escalation_level,
+        } => t
             .s("notice.escalated_staff")
-            .replace("{agency}", agency)
-            .replace("{level}", level.trim_end_matches(')'));
+            .replace("{agency}", agency.as_str())
+            .replace("{level}", &escalation_level.to_string()),
+        Notice::Legacy { message } => message.clone(),
     }
-    msg.to_owned()
 }
 
 #[cfg(test)]
@@ -206,7 +200,7 @@ mod notice_tests {
     use super::*;
     use lapor_domain::events::{CaseAnswered, StatusUpdated};
     use lapor_domain::lifecycle::Status;
-    use lapor_domain::notices;
+    use lapor_domain::notices::Notice;
 
     fn status_event(reason: Option<&str>) -> StatusUpdated {
         StatusUpdated {
@@ -220,15 +214,14 @@ mod notice_tests {
         }
     }
 
-    /// The shapes recognised are exactly what the domain writes.
     #[test]
     fn domain_notices_are_translated() {
-        let m = notices::status_changed(&status_event(Some("duplikat")));
+        let m = Notice::status_changed(&status_event(Some("duplikat")));
         assert_eq!(
             localize_notice(&m, Lang::Id),
             "Status laporan Anda kini Ditolak (sebelumnya Diterima): duplikat"
         );
-        let m = notices::status_changed(&status_event(None));
+        let m = Notice::status_changed(&status_event(None));
         assert_eq!(
             localize_notice(&m, Lang::En),
             "Your report is now Rejected (was Received)"
@@ -242,12 +235,12 @@ mod notice_tests {
             answered_at: time::OffsetDateTime::UNIX_EPOCH,
         };
         assert_eq!(
-            localize_notice(&notices::answered(&a), Lang::Id),
+            localize_notice(&Notice::answered(&a), Lang::Id),
             "Instansi menjawab laporan Anda: Tim menuju lokasi"
         );
-        assert_eq!(
-            localize_notice("something else", Lang::Id),
-            "something else"
-        );
+        let legacy = Notice::Legacy {
+            message: "something else".into(),
+        };
+        assert_eq!(localize_notice(&legacy, Lang::Id), "something else");
     }
 }
