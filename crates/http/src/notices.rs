@@ -21,8 +21,10 @@ pub fn english(n: &Notice) -> String {
         Notice::Answer { message } => format!("The agency answered your report: {message}"),
         Notice::EscalatedReporter {
             escalation_level: 1,
-        } => "Your report was not handled in time and has been escalated to the agency's supervisor"
-            .to_owned(),
+        } => {
+            "Your report was not handled in time and has been escalated to the agency's supervisor"
+                .to_owned()
+        }
         Notice::EscalatedReporter { .. } => {
             "Your report was not handled in time and has been escalated to the city head".to_owned()
         }
