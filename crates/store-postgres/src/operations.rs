@@ -1,5 +1,9 @@
 //! Operations on PostgreSQL (schema `operations`): cases routed to agencies,
 //! their history and answers.
+//!
+//! What events cause here is decided by `lapor_app::reactions::operations`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Exec, ExecScalar, Tx, parse};
 use crate::outbox::{self, impl_outbox};
@@ -122,25 +126,30 @@ async fn load(conn: &mut Tx, id: ReportId) -> StoreResult<Option<Case>> {
     }))
 }
 
+/// Executes one of the reaction's writes, about report `id`.
 async fn execute(conn: &mut Tx, id: ReportId, w: OperationsWrite) -> StoreResult<()> {
     let id = id.to_string();
-    let insert = format!(
-        "INSERT INTO operations.cases ({COLS}) VALUES ($1, $2, 'RECEIVED', $3, $4, $5, $6, $7, 0, 0, $8, $9, $10, $11, $11) \
-         ON CONFLICT (report_id) DO NOTHING"
-    );
+    // Built only for an insert, and kept alive for the query that borrows it.
+    let insert;
     let q = match w {
-        OperationsWrite::Insert(c) => sqlx::query(&insert)
-        .bind(id)
-        .bind(c.agency.to_string())
-        .bind(c.title)
-        .bind(c.content)
-        .bind(c.category.to_string())
-        .bind(c.reporter_user_id.map(|u| u.to_string()))
-        .bind(c.visibility.as_str())
-        .bind(c.location.as_ref().map(|l| l.lat))
-        .bind(c.location.as_ref().map(|l| l.lon))
-        .bind(c.location.and_then(|l| l.address))
-        .bind(millis(c.created_at)),
+        OperationsWrite::Insert(c) => {
+            insert = format!(
+                "INSERT INTO operations.cases ({COLS}) VALUES ($1, $2, 'RECEIVED', $3, $4, $5, $6, $7, 0, 0, $8, $9, $10, $11, $11) \
+                 ON CONFLICT (report_id) DO NOTHING"
+            );
+            sqlx::query(&insert)
+                .bind(id)
+                .bind(c.agency.to_string())
+                .bind(c.title)
+                .bind(c.content)
+                .bind(c.category.to_string())
+                .bind(c.reporter_user_id.map(|u| u.to_string()))
+                .bind(c.visibility.as_str())
+                .bind(c.location.as_ref().map(|l| l.lat))
+                .bind(c.location.as_ref().map(|l| l.lon))
+                .bind(c.location.and_then(|l| l.address))
+                .bind(millis(c.created_at))
+        }
         OperationsWrite::Edit {
             title,
             content,

@@ -1,4 +1,8 @@
 //! The reporting write side on PostgreSQL (schema `reporting`).
+//!
+//! What events cause here is decided by `lapor_app::reactions::reporting`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Exec, ExecScalar, parse};
 use crate::outbox::{self, impl_outbox};

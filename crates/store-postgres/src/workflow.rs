@@ -1,5 +1,9 @@
 //! Workflow on PostgreSQL (schema `workflow`): SLA jobs, configuration,
 //! escalations, notifications.
+//!
+//! What events cause here is decided by `lapor_app::reactions::workflow`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Exec, ExecScalar, Tx, parse};
 use crate::outbox::{self, impl_outbox};
@@ -131,6 +135,7 @@ async fn save(conn: &mut Tx, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreRe
     Ok(())
 }
 
+/// Executes one of the reaction's writes, about report `id`.
 async fn execute(conn: &mut Tx, id: ReportId, w: WorkflowWrite) -> StoreResult<()> {
     match w {
         WorkflowWrite::StartJob(n) => {

@@ -1,4 +1,8 @@
 //! Operations on SQLite: cases routed to agencies, their history and answers.
+//!
+//! What events cause here is decided by `lapor_app::reactions::operations`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Sql, SqlResultExt, collect, parse, text};
 use crate::outbox::{self, impl_outbox};
@@ -109,6 +113,7 @@ fn load(conn: &Connection, id: ReportId) -> StoreResult<Option<Case>> {
         .store()
 }
 
+/// Executes one of the reaction's writes, about report `id`.
 fn execute(conn: &Connection, id: ReportId, w: OperationsWrite) -> StoreResult<()> {
     let id = id.to_string();
     let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> StoreResult<()> {

@@ -1,4 +1,8 @@
 //! Workflow on SQLite: SLA jobs, configuration, escalations, notifications.
+//!
+//! What events cause here is decided by `lapor_app::reactions::workflow`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Sql, SqlResultExt, collect, parse, text};
 use crate::outbox::{self, impl_outbox};
@@ -122,6 +126,7 @@ fn save(conn: &Connection, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreResu
     Ok(())
 }
 
+/// Executes one of the reaction's writes, about report `id`.
 fn execute(conn: &Connection, id: ReportId, w: WorkflowWrite) -> StoreResult<()> {
     match w {
         WorkflowWrite::StartJob(n) => {
