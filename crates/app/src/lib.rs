@@ -26,5 +26,5 @@ pub mod state;
 pub mod views;
 pub mod workers;
 
-pub use error::AppError;
+pub use error::{AppError, Cause, ErrorCode};
 pub use state::{App, AppConfig, Stores};

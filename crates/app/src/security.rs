@@ -41,8 +41,8 @@ pub struct HashCost {
 impl Default for HashCost {
     fn default() -> Self {
         Self {
-            memory_kib: 19 * 1024,
-            passes: 2,
+            memory_kib: crate::state::defaults::HASH_MEMORY_KIB,
+            passes: crate::state::defaults::HASH_PASSES,
         }
     }
 }

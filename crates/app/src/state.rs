@@ -42,8 +42,27 @@ pub struct AppConfig {
     pub max_photo_bytes: usize,
 }
 
-/// Default for [`AppConfig::max_photo_bytes`]: 8 MiB.
-pub const DEFAULT_MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
+/// The one source of configuration defaults: [`AppConfig::default`] and
+/// the command line's defaults (`lapor serve --help`) both read these.
+pub mod defaults {
+    /// The largest photo file accepted in an upload: 8 MiB.
+    pub const MAX_PHOTO_BYTES: usize = 8 * 1024 * 1024;
+    /// How often the SLA worker looks for due jobs at most.
+    pub const SLA_TICK_MS: u64 = 1000;
+    /// Relays in another process than the writers learn of new outbox rows
+    /// by polling (a poll is one indexed query); consumers poll as a safety
+    /// net behind the bus's wake-ups.
+    pub const POLL_INTERVAL_MS: u64 = 100;
+    pub const BATCH_SIZE: usize = 256;
+    pub const BATCH_LINGER_US: u64 = 1000;
+    pub const LOGIN_CACHE_SECS: u64 = 600;
+    /// argon2id cost of new password hashes (OWASP's 19 MiB, 2 passes).
+    pub const HASH_MEMORY_KIB: u32 = 19 * 1024;
+    pub const HASH_PASSES: u32 = 2;
+    pub const DATA_DIR: &str = "./data";
+    /// The photo directory inside the data directory.
+    pub const PHOTO_SUBDIR: &str = "photos";
+}
 
 impl Default for AppConfig {
     fn default() -> Self {
@@ -52,15 +71,13 @@ impl Default for AppConfig {
             roles: "all".into(),
             hash_cost: HashCost::default(),
             min_sla_seconds: lapor_domain::sla::MIN_SECONDS,
-            sla_tick: Duration::from_secs(1),
-            // Relays in another process than the writers learn of new outbox
-            // rows by polling; a poll is one indexed query.
-            poll_interval: Duration::from_millis(100),
-            batch_size: 256,
-            batch_linger: Duration::from_millis(1),
-            login_cache_ttl: Duration::from_secs(600),
-            photo_dir: PathBuf::from("./data/photos"),
-            max_photo_bytes: DEFAULT_MAX_PHOTO_BYTES,
+            sla_tick: Duration::from_millis(defaults::SLA_TICK_MS),
+            poll_interval: Duration::from_millis(defaults::POLL_INTERVAL_MS),
+            batch_size: defaults::BATCH_SIZE,
+            batch_linger: Duration::from_micros(defaults::BATCH_LINGER_US),
+            login_cache_ttl: Duration::from_secs(defaults::LOGIN_CACHE_SECS),
+            photo_dir: PathBuf::from(defaults::DATA_DIR).join(defaults::PHOTO_SUBDIR),
+            max_photo_bytes: defaults::MAX_PHOTO_BYTES,
         }
     }
 }

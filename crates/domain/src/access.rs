@@ -272,6 +272,62 @@ pub enum ListingScope {
     All,
 }
 
+/// A scope other than [`ListingScope::All`] as the union it admits: every
+/// PUBLIC report, the reports of these owners, and (for staff) every report
+/// of this agency. Query builders render this, so the rule is written once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopeTerms<'a> {
+    pub owners: &'a [Owner],
+    pub agency: Option<&'a AgencyCode>,
+}
+
+impl ListingScope {
+    /// The union this scope admits; `None` for [`ListingScope::All`]
+    /// (everything, no condition).
+    pub fn terms(&self) -> Option<ScopeTerms<'_>> {
+        match self {
+            ListingScope::All => None,
+            ListingScope::PublicOnly => Some(ScopeTerms {
+                owners: &[],
+                agency: None,
+            }),
+            ListingScope::PublicAndOwn(owners) => Some(ScopeTerms {
+                owners,
+                agency: None,
+            }),
+            ListingScope::PublicOwnAndAgency(owners, agency) => Some(ScopeTerms {
+                owners,
+                agency: Some(agency),
+            }),
+        }
+    }
+
+    /// Whether a listing in this scope may show a report with these facts
+    /// (an unknown owner matches no owner term).
+    pub fn admits(
+        &self,
+        visibility: Visibility,
+        owner: Option<&Owner>,
+        agency: &AgencyCode,
+    ) -> bool {
+        match self.terms() {
+            None => true,
+            Some(t) => {
+                visibility == Visibility::Public
+                    || owner.is_some_and(|o| t.owners.contains(o))
+                    || t.agency == Some(agency)
+            }
+        }
+    }
+
+    /// Whether this scope admits every report of `owner`, whatever its
+    /// visibility and agency (the caller's own reports; everything for the
+    /// city head).
+    pub fn admits_every_report_of(&self, owner: &Owner) -> bool {
+        self.terms().is_none_or(|t| t.owners.contains(owner))
+    }
+}
+
 pub fn listing_scope(viewer: Option<&Principal>) -> ListingScope {
     match viewer {
         None => ListingScope::PublicOnly,
@@ -399,6 +455,73 @@ mod tests {
         assert_eq!(
             listing_scope(Some(&principal(Role::Admin, None, 'c'))),
             ListingScope::All
+        );
+    }
+
+    #[test]
+    fn scopes_admit_public_own_and_agency_reports_as_can_view_does() {
+        let me = principal(Role::Citizen, None, 'a');
+        let other = principal(Role::Citizen, None, 'b');
+        let officer = principal(Role::Officer, Some("AGENCY_INFRA"), 'c');
+        let admin = principal(Role::Admin, None, 'd');
+        let infra = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        let health = AgencyCode::parse("AGENCY_HEALTH").unwrap();
+        let viewers = [None, Some(&me), Some(&other), Some(&officer), Some(&admin)];
+        let owners = [
+            me.owner_for(Visibility::Private).unwrap(),
+            me.owner_for(Visibility::Anonymous).unwrap(),
+            other.owner_for(Visibility::Private).unwrap(),
+            officer.owner_for(Visibility::Private).unwrap(),
+        ];
+        // A listing shows exactly the reports its caller may view.
+        for viewer in viewers {
+            let scope = listing_scope(viewer);
+            for vis in [
+                Visibility::Public,
+                Visibility::Private,
+                Visibility::Anonymous,
+            ] {
+                for owner in &owners {
+                    for agency in [&infra, &health] {
+                        let r = ReportAccess {
+                            visibility: vis,
+                            owner,
+                            agency,
+                        };
+                        assert_eq!(
+                            scope.admits(vis, Some(owner), agency),
+                            can_view(viewer, r),
+                            "{scope:?} {vis} {owner} {agency}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!ListingScope::PublicAndOwn(me.owners()).admits(Visibility::Private, None, &infra));
+        assert!(ListingScope::All.admits(Visibility::Private, None, &infra));
+    }
+
+    #[test]
+    fn a_scope_admits_every_report_of_its_own_owners_only() {
+        let me = principal(Role::Citizen, None, 'a');
+        let mine = me.owner_for(Visibility::Anonymous).unwrap();
+        let theirs = principal(Role::Citizen, None, 'b').owners()[0].clone();
+        let infra = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        let own = ListingScope::PublicAndOwn(me.owners());
+        assert!(own.admits_every_report_of(&mine));
+        assert!(!own.admits_every_report_of(&theirs));
+        let staff = ListingScope::PublicOwnAndAgency(me.owners(), infra);
+        assert!(staff.admits_every_report_of(&mine));
+        assert!(!staff.admits_every_report_of(&theirs));
+        assert!(!ListingScope::PublicOnly.admits_every_report_of(&mine));
+        assert!(ListingScope::All.admits_every_report_of(&theirs));
+        assert_eq!(ListingScope::All.terms(), None);
+        assert_eq!(
+            ListingScope::PublicOnly.terms(),
+            Some(ScopeTerms {
+                owners: &[],
+                agency: None
+            })
         );
     }
 

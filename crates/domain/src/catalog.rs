@@ -2,6 +2,7 @@
 //! their validated names and the routing rule (a category goes to exactly one
 //! agency).
 
+use crate::text::{TextError, bounded};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,26 +18,46 @@ pub enum CatalogError {
     BadCategory(String),
     #[error("invalid agency code '{0}': use 1-40 upper-case letters, digits or '_'")]
     BadAgency(String),
+    #[error("category '{0}' already exists: use that slug to rename or re-route it")]
+    CategoryExists(String),
 }
 
-/// A category slug such as `infrastruktur`. Parsing is case-insensitive
-/// (seed 2 filters case-insensitively); the stored form is lower case.
+/// The longest agency or category name.
+pub const MAX_NAME: usize = 120;
+
+/// A display name of an agency or category: trimmed, 1 to [`MAX_NAME`]
+/// characters, no NUL.
+pub fn parse_name(raw: &str) -> Result<String, TextError> {
+    bounded("name", raw, MAX_NAME)
+}
+
+/// A category slug such as `infrastruktur` or `air_bersih`. Parsing is
+/// case-insensitive (seed 2 filters case-insensitively) and takes `-` for
+/// `_`: there is one canonical form, lower case with underscores (like the
+/// rest of Lapor's identifiers: agency codes, statuses), so `air-bersih`
+/// and `Air_Bersih` name the same category.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CategorySlug(String);
 
 impl CategorySlug {
     pub fn parse(raw: &str) -> Result<Self, CatalogError> {
-        let s = raw.trim().to_ascii_lowercase();
+        let s = raw.trim().to_ascii_lowercase().replace('-', "_");
         let ok = !s.is_empty()
             && s.len() <= 40
             && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if ok {
             Ok(Self(s))
         } else {
             Err(CatalogError::BadCategory(raw.to_owned()))
         }
+    }
+
+    /// Whether `raw` is written in the canonical form already (up to case
+    /// and surrounding space, which parsing has always ignored).
+    fn spelled_canonically(&self, raw: &str) -> bool {
+        raw.trim().eq_ignore_ascii_case(&self.0)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -175,6 +196,18 @@ impl Catalog {
         Ok((cat, agency))
     }
 
+    /// The slug under which the city head may save a category: a new slug,
+    /// or an existing one written as it is (which renames or re-routes it).
+    /// Another spelling of an existing slug (`air-bersih` when `air_bersih`
+    /// exists) is refused, so one category never shows up twice.
+    pub fn slug_to_save(&self, raw: &str) -> Result<CategorySlug, CatalogError> {
+        let slug = CategorySlug::parse(raw)?;
+        if self.categories.contains_key(&slug) && !slug.spelled_canonically(raw) {
+            return Err(CatalogError::CategoryExists(slug.0));
+        }
+        Ok(slug)
+    }
+
     pub fn category(&self, slug: &CategorySlug) -> Option<&Category> {
         self.categories.get(slug)
     }
@@ -228,6 +261,59 @@ mod tests {
             Err(CatalogError::UnknownCategory("banjir".into()))
         );
         assert!(cat.route("'; drop table").is_err());
+    }
+
+    #[test]
+    fn slugs_have_one_canonical_form() {
+        for raw in ["air_bersih", "air-bersih", " Air-Bersih ", "AIR_BERSIH"] {
+            assert_eq!(CategorySlug::parse(raw).unwrap().as_str(), "air_bersih");
+        }
+        assert!(CategorySlug::parse("air bersih").is_err());
+        assert!(CategorySlug::parse("air\0bersih").is_err());
+    }
+
+    #[test]
+    fn another_spelling_of_an_existing_category_is_refused() {
+        let cat = Catalog::new(
+            Catalog::seed().agencies().cloned().collect(),
+            vec![Category {
+                slug: CategorySlug::parse("air_bersih").unwrap(),
+                name: "Air bersih".into(),
+                agency: AgencyCode::parse("AGENCY_INFRA").unwrap(),
+            }],
+        )
+        .unwrap();
+        // The slug as it is: saving renames or re-routes it.
+        assert_eq!(
+            cat.slug_to_save("air_bersih").unwrap().as_str(),
+            "air_bersih"
+        );
+        assert_eq!(
+            cat.slug_to_save("AIR_BERSIH").unwrap().as_str(),
+            "air_bersih"
+        );
+        // Another spelling: a conflict, not a second category.
+        assert_eq!(
+            cat.slug_to_save("air-bersih"),
+            Err(CatalogError::CategoryExists("air_bersih".into()))
+        );
+        // New slugs are saved in the canonical form.
+        assert_eq!(
+            cat.slug_to_save("tanah-longsor").unwrap().as_str(),
+            "tanah_longsor"
+        );
+        // Routing finds a category by any spelling.
+        assert_eq!(cat.route("air-bersih").unwrap().0.name, "Air bersih");
+    }
+
+    #[test]
+    fn names_are_bounded_and_free_of_nul() {
+        assert_eq!(parse_name("  Dinas Air ").unwrap(), "Dinas Air");
+        assert_eq!(
+            parse_name("Dinas\0Air"),
+            Err(TextError::Nul { field: "name" })
+        );
+        assert!(parse_name(&"x".repeat(MAX_NAME + 1)).is_err());
     }
 
     #[test]

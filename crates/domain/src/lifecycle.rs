@@ -2,6 +2,7 @@
 //! RECEIVED or IN_PROGRESS -> REJECTED with a reason. RESOLVED and REJECTED
 //! are final.
 
+use crate::text::{TextError, no_nul};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -76,9 +77,14 @@ pub enum TransitionError {
     NotAllowed { from: Status, to: Status },
     #[error("a reason is required to reject a case")]
     ReasonRequired,
-    #[error("the reason must be at most 2000 characters")]
+    #[error("the reason must be at most {MAX_REASON} characters")]
     ReasonTooLong,
+    #[error(transparent)]
+    Text(#[from] TextError),
 }
+
+/// The longest reason an officer may give.
+pub const MAX_REASON: usize = 2000;
 
 /// Decides whether a case may move `from` -> `to`; returns the normalised
 /// reason to record. Pure: the caller supplies the current state.
@@ -99,7 +105,10 @@ pub fn transition(
         return Err(TransitionError::NotAllowed { from, to });
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > 2000) {
+    if let Some(r) = reason {
+        no_nul("reason", r)?;
+    }
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
         return Err(TransitionError::ReasonTooLong);
     }
     if to == Rejected && reason.is_none() {
@@ -136,6 +145,14 @@ mod tests {
         assert_eq!(
             transition(InProgress, Rejected, Some(" duplicate ")),
             Ok(Some("duplicate".into()))
+        );
+    }
+
+    #[test]
+    fn a_reason_with_nul_is_refused() {
+        assert_eq!(
+            transition(Received, Rejected, Some("dup\0")),
+            Err(TransitionError::Text(TextError::Nul { field: "reason" }))
         );
     }
 

@@ -1,4 +1,10 @@
 //! Validated free-text values: a value that exists is valid.
+//!
+//! Every free text a person sends (report content, titles, addresses,
+//! answers, reasons, names, usernames, search words) passes through here,
+//! so the same rules hold whatever the storage engine: in particular a NUL
+//! character is refused, because PostgreSQL cannot store it in a text
+//! column (SQLite can), and no person types one.
 
 use thiserror::Error;
 
@@ -8,10 +14,22 @@ pub enum TextError {
     Empty { field: &'static str },
     #[error("{field} must be at most {max} characters")]
     TooLong { field: &'static str, max: usize },
+    #[error("{field} must not contain a NUL character")]
+    Nul { field: &'static str },
 }
 
-/// Trims `raw` and checks it is non-empty and at most `max` characters.
+/// Refuses a NUL character anywhere in `raw`.
+pub fn no_nul(field: &'static str, raw: &str) -> Result<(), TextError> {
+    if raw.contains('\0') {
+        return Err(TextError::Nul { field });
+    }
+    Ok(())
+}
+
+/// Trims `raw` and checks it is non-empty, at most `max` characters and
+/// free of NUL.
 pub fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, TextError> {
+    no_nul(field, raw)?;
     let t = raw.trim();
     if t.is_empty() {
         return Err(TextError::Empty { field });
@@ -54,6 +72,19 @@ mod tests {
         );
         // characters, not bytes
         assert!(bounded("x", "ééééé", 5).is_ok());
+    }
+
+    #[test]
+    fn nul_is_refused_wherever_it_is() {
+        for raw in ["a\0b", "\0", "  x\0", "\0  "] {
+            assert_eq!(
+                bounded("title", raw, 50),
+                Err(TextError::Nul { field: "title" }),
+                "{raw:?}"
+            );
+        }
+        assert_eq!(no_nul("q", "jalan"), Ok(()));
+        assert_eq!(no_nul("q", "ja\0lan"), Err(TextError::Nul { field: "q" }));
     }
 
     #[test]

@@ -6,9 +6,10 @@
 use lapor_app::ports::Paging;
 use lapor_app::views::Listing;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `{success: true, data}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Data<T> {
     pub success: bool,
     pub data: T,
@@ -23,8 +24,27 @@ impl<T> Data<T> {
     }
 }
 
+/// The same envelope as [`Data`] with `data` first: the answers that were
+/// built with `json!` (which sorts keys) keep their bytes. Documented as
+/// `Data`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Data<T>)]
+pub struct SortedData<T> {
+    pub data: T,
+    pub success: bool,
+}
+
+impl<T> SortedData<T> {
+    pub fn ok(data: T) -> Self {
+        Self {
+            data,
+            success: true,
+        }
+    }
+}
+
 /// `{success: true, data: [...], meta}` for a listing.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Page<T> {
     pub success: bool,
     pub data: Vec<T>,
@@ -33,7 +53,7 @@ pub struct Page<T> {
 
 /// Offset paging reports the total and the page; keyset paging the cursor
 /// of the next page.
-#[derive(Serialize)]
+#[derive(Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum PageMeta {
     Offset {
@@ -64,6 +84,24 @@ impl<T> Page<T> {
             success: true,
             data: l.items,
             meta,
+        }
+    }
+
+    /// The same page with each item turned into `U` (its wire shape).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            success: self.success,
+            data: self.data.into_iter().map(f).collect(),
+            meta: self.meta,
+        }
+    }
+
+    /// The same page showing each item as `U`, a wire shape borrowing it.
+    pub fn map_ref<'a, U>(&'a self, f: impl FnMut(&'a T) -> U) -> Page<U> {
+        Page {
+            success: self.success,
+            data: self.data.iter().map(f).collect(),
+            meta: self.meta.clone(),
         }
     }
 }

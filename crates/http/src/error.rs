@@ -1,23 +1,34 @@
 //! The one error type of the API: every failure becomes the seed envelope
 //! `{success: false, error, code}` with a 4xx status; internal failures are
 //! logged and shown to the client without detail.
+//!
+//! `error` is the English sentence; `code` is the stable [`ErrorCode`] of
+//! the cause (what clients and translations key on). Failures the HTTP
+//! layer finds itself (a malformed body, an unknown route) without a more
+//! precise cause get the code of their status (`bad_request`, ...).
 
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lapor_app::AppError;
+use lapor_app::{AppError, ErrorCode};
 use serde_json::json;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
+    /// An error whose code is that of its status.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::coded(status, status_code(status), message)
+    }
+    pub fn coded(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
+            code,
             message: message.into(),
         }
     }
@@ -29,20 +40,21 @@ impl ApiError {
     }
 }
 
-fn code(status: StatusCode) -> &'static str {
+/// The code of a failure known only by its status.
+fn status_code(status: StatusCode) -> ErrorCode {
     match status.as_u16() {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        409 => "conflict",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        422 => "unprocessable",
-        429 => "too_many_requests",
-        503 => "unavailable",
-        _ => "internal",
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        422 => ErrorCode::Unprocessable,
+        429 => ErrorCode::TooManyRequests,
+        503 => ErrorCode::Unavailable,
+        _ => ErrorCode::Internal,
     }
 }
 
@@ -62,14 +74,14 @@ impl From<AppError> for ApiError {
                 return Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
             }
         };
-        Self::new(status, e.to_string())
+        Self::coded(status, e.code(), e.to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
-            Json(json!({ "success": false, "error": self.message, "code": code(self.status) }));
+            Json(json!({ "success": false, "error": self.message, "code": self.code.as_str() }));
         let mut res = (self.status, body).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE
             || self.status == StatusCode::TOO_MANY_REQUESTS
@@ -94,3 +106,29 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_carries_the_cause_code_and_the_sentence() {
+        let e = ApiError::from(AppError::conflict(
+            ErrorCode::InvalidStatusTransition,
+            "a case cannot move from RESOLVED to RECEIVED",
+        ));
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert_eq!(e.code.as_str(), "invalid_status_transition");
+        assert_eq!(e.message, "a case cannot move from RESOLVED to RECEIVED");
+        // Without a cause, the status names the code.
+        assert_eq!(
+            ApiError::bad_request("malformed JSON").code.as_str(),
+            "bad_request"
+        );
+        let internal = ApiError::from(AppError::Internal(
+            std::io::Error::other("secret detail").into(),
+        ));
+        assert_eq!(internal.code.as_str(), "internal");
+        assert_eq!(internal.message, "internal error");
+    }
+}

@@ -5,7 +5,8 @@
 //! security headers, CORS, panic guard). Handlers are named `verb_noun`.
 //! Authentication is an extractor ([`extract::AuthUser`] requires a user,
 //! [`extract::MaybeUser`] allows none but rejects a bad token); every error
-//! becomes the seed's JSON envelope through [`error::ApiError`].
+//! becomes the seed's JSON envelope through [`error::ApiError`]. Response
+//! bodies and their OpenAPI schemas are defined in [`wire`].
 
 pub mod body;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod notices;
 pub mod openapi;
 pub mod routes;
+pub mod wire;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

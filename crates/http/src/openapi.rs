@@ -3,9 +3,11 @@
 //! into the binary: nothing is fetched at build or run time).
 
 use crate::routes::*;
+use crate::wire::ErrorBody;
 use axum::Router;
 use lapor_app::App;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -26,11 +28,45 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every 4xx and 5xx answer is the error envelope: said once here rather
+/// than on each of the handlers' error responses.
+struct ErrorBodies;
+
+impl Modify for ErrorBodies {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let schema = Ref::from_schema_name(<ErrorBody as utoipa::ToSchema>::name());
+        for item in api.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if status.starts_with('4') || status.starts_with('5') {
+                        response
+                            .content
+                            .entry("application/json".into())
+                            .or_insert_with(|| {
+                                ContentBuilder::new().schema(Some(schema.clone())).build()
+                            });
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Lapor API", description = "Citizen reporting: reports, cases, SLA and notifications. \
         Every response is an envelope `{success, data, error, message, meta}`; errors are JSON with a 4xx status."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorBodies),
     paths(
         health::get_health, health::get_ready,
         auth::post_login, auth::post_register, auth::get_me,
@@ -44,15 +80,7 @@ impl Modify for BearerAuth {
         sla::list_sla_status, sla::get_sla_config, sla::post_sla_config, sla::list_escalations,
         admin::list_users, admin::post_user, admin::post_agency, admin::post_category,
     ),
-    components(schemas(
-        lapor_app::views::ReportView, lapor_app::views::CaseView, lapor_app::views::CaseDetail,
-        lapor_app::views::SlaView, lapor_app::views::NotificationView, lapor_app::views::CategoryStats,
-        lapor_app::views::EscalationView, lapor_app::views::UserView, lapor_app::views::TimelineEntry,
-        lapor_app::views::PerformanceView, lapor_app::views::AgencyPerformanceView,
-        lapor_app::views::OfficerPerformanceView, lapor_app::views::CaseStatsView,
-        lapor_app::views::DurationStatsView, lapor_app::views::BacklogView, lapor_app::views::DayCountView,
-        lapor_app::views::PhotoRef, photos::PhotoUpload,
-    )),
+    components(schemas(ErrorBody, photos::PhotoUpload)),
     tags(
         (name = "reports", description = "Citizens' reports (seed 1 reporting service, seed 2 command/query)"),
         (name = "cases", description = "Officers' cases (seed 1 operations service)"),

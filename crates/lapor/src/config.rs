@@ -44,7 +44,7 @@ pub enum Role {
 pub struct EngineArgs {
     /// Directory for the SQLite databases (embedded default) and generated
     /// secrets.
-    #[arg(long, env = "LAPOR_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "LAPOR_DATA_DIR", default_value = lapor_app::state::defaults::DATA_DIR)]
     pub data_dir: PathBuf,
 
     /// PostgreSQL for every context (postgres://user@host/db); without it
@@ -202,7 +202,7 @@ pub struct ServeArgs {
     pub min_sla_seconds: i64,
 
     /// How often the SLA worker checks for overdue cases, in milliseconds.
-    #[arg(long, env = "LAPOR_SLA_TICK_MS", default_value_t = 1000)]
+    #[arg(long, env = "LAPOR_SLA_TICK_MS", default_value_t = lapor_app::state::defaults::SLA_TICK_MS)]
     pub sla_tick_ms: u64,
 
     /// Number of SLA escalation workers (they never double-escalate).
@@ -210,22 +210,22 @@ pub struct ServeArgs {
     pub sla_workers: usize,
 
     /// Argon2id memory cost in KiB for new password hashes.
-    #[arg(long, env = "LAPOR_HASH_MEMORY_KIB", default_value_t = 19 * 1024)]
+    #[arg(long, env = "LAPOR_HASH_MEMORY_KIB", default_value_t = lapor_app::state::defaults::HASH_MEMORY_KIB)]
     pub hash_memory_kib: u32,
 
     /// Argon2id passes for new password hashes.
-    #[arg(long, env = "LAPOR_HASH_PASSES", default_value_t = 2)]
+    #[arg(long, env = "LAPOR_HASH_PASSES", default_value_t = lapor_app::state::defaults::HASH_PASSES)]
     pub hash_passes: u32,
 
     /// After a relay or consumer batch that found work, wait this long (in
     /// microseconds) before taking the next, so that under load events are
     /// committed several at a time (0: no wait; idle pipelines never wait).
-    #[arg(long, env = "LAPOR_BATCH_LINGER_US", default_value_t = 1000)]
+    #[arg(long, env = "LAPOR_BATCH_LINGER_US", default_value_t = lapor_app::state::defaults::BATCH_LINGER_US)]
     pub batch_linger_us: u64,
 
     /// How long a successful login may be repeated without recomputing
     /// argon2id, in seconds (0 disables; wrong passwords are never cached).
-    #[arg(long, env = "LAPOR_LOGIN_CACHE_SECS", default_value_t = 600)]
+    #[arg(long, env = "LAPOR_LOGIN_CACHE_SECS", default_value_t = lapor_app::state::defaults::LOGIN_CACHE_SECS)]
     pub login_cache_secs: u64,
 
     /// Name of this instance in /health (default: random).
@@ -239,7 +239,7 @@ pub struct ServeArgs {
     pub photo_dir: Option<PathBuf>,
 
     /// Largest photo file accepted in an upload, in bytes (default 8 MiB).
-    #[arg(long, env = "LAPOR_MAX_PHOTO_BYTES", default_value_t = lapor_app::state::DEFAULT_MAX_PHOTO_BYTES)]
+    #[arg(long, env = "LAPOR_MAX_PHOTO_BYTES", default_value_t = lapor_app::state::defaults::MAX_PHOTO_BYTES)]
     pub max_photo_bytes: usize,
 }
 
@@ -337,9 +337,11 @@ impl ServeArgs {
     /// directory (which every engine has: it also holds the lock and the
     /// generated JWT secret).
     pub fn photo_dir(&self) -> PathBuf {
-        self.photo_dir
-            .clone()
-            .unwrap_or_else(|| self.engine.data_dir.join("photos"))
+        self.photo_dir.clone().unwrap_or_else(|| {
+            self.engine
+                .data_dir
+                .join(lapor_app::state::defaults::PHOTO_SUBDIR)
+        })
     }
 
     pub fn sla_tick(&self) -> Duration {
@@ -427,4 +429,31 @@ fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
         return Err("latitude must be in -90..90 and longitude in -180..180".into());
     }
     Ok((lat, lon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapor_app::AppConfig;
+
+    /// Both layers read `lapor_app::state::defaults`; this catches a default
+    /// written into one of them again.
+    #[test]
+    fn the_command_line_defaults_are_the_app_defaults() {
+        let a = ServeArgs::for_dir(Path::new(lapor_app::state::defaults::DATA_DIR));
+        let d = AppConfig::default();
+        assert_eq!(a.sla_tick(), d.sla_tick);
+        assert_eq!(a.hash_cost(), d.hash_cost);
+        assert_eq!(a.min_sla_seconds, d.min_sla_seconds);
+        assert_eq!(
+            std::time::Duration::from_micros(a.batch_linger_us),
+            d.batch_linger
+        );
+        assert_eq!(
+            std::time::Duration::from_secs(a.login_cache_secs),
+            d.login_cache_ttl
+        );
+        assert_eq!(a.max_photo_bytes, d.max_photo_bytes);
+        assert_eq!(a.photo_dir(), d.photo_dir);
+    }
 }

@@ -874,3 +874,386 @@ async fn a_burst_of_bad_requests_leaves_the_server_healthy() {
         .await;
     app.wait_listed("/reports/public", None, &id).await;
 }
+
+// ------------------------------------------------------------- typed refusals
+
+/// Asserts the status and the error code of a refusal.
+#[track_caller]
+fn refused_with(what: &str, got: (StatusCode, Value), want: StatusCode, code: &str) {
+    let v = got.1.clone();
+    refused(what, got, want);
+    assert_eq!(v["code"], code, "{what}: {v}");
+}
+
+/// A NUL character in any text field is refused with the same 400 on every
+/// engine (PostgreSQL cannot store one, SQLite could) and stores nothing.
+#[tokio::test]
+async fn text_with_a_nul_byte_is_refused_on_every_engine() {
+    let app = TestApp::spawn().await;
+    let citizen = app.login("citizen1").await;
+    let officer = app.login("officer1").await;
+    let admin = app.login("admin").await;
+    let id = app
+        .create_report(&citizen, "Lampu jalan mati", "PUBLIC", "infrastruktur")
+        .await;
+    app.settle().await;
+    let before = snapshot(&app, &citizen).await;
+    let nul = "ada\u{0}nul";
+    let report = |extra: Value| {
+        let mut body = json!({"content": "Isi laporan", "category": "infrastruktur"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let cases: Vec<(&str, Method, String, &str, Value)> = vec![
+        (
+            "content",
+            Method::POST,
+            "/reports".into(),
+            &citizen,
+            report(json!({"content": nul})),
+        ),
+        (
+            "description (seed 2)",
+            Method::POST,
+            "/reports".into(),
+            &citizen,
+            json!({"title": "Judul", "description": nul, "category": "infrastruktur"}),
+        ),
+        (
+            "title",
+            Method::POST,
+            "/reports".into(),
+            &citizen,
+            report(json!({"title": nul})),
+        ),
+        (
+            "edited title",
+            Method::PUT,
+            format!("/reports/{id}"),
+            &citizen,
+            json!({"title": nul}),
+        ),
+        (
+            "edited content",
+            Method::PUT,
+            format!("/reports/{id}"),
+            &citizen,
+            json!({"content": nul}),
+        ),
+        (
+            "answer",
+            Method::POST,
+            format!("/cases/{id}/answers"),
+            &officer,
+            json!({"message": nul}),
+        ),
+        (
+            "reject reason",
+            Method::PATCH,
+            format!("/cases/{id}/status"),
+            &officer,
+            json!({"status": "REJECTED", "reason": nul}),
+        ),
+        (
+            "agency name",
+            Method::POST,
+            "/admin/agencies".into(),
+            &admin,
+            json!({"code": "AGENCY_WATER", "name": nul}),
+        ),
+        (
+            "category name",
+            Method::POST,
+            "/admin/categories".into(),
+            &admin,
+            json!({"slug": "air_bersih", "name": nul, "agency": "AGENCY_INFRA"}),
+        ),
+        (
+            "staff username",
+            Method::POST,
+            "/admin/users".into(),
+            &admin,
+            json!({"username": "petugas\u{0}", "password": "password123", "role": "officer", "agency": "AGENCY_INFRA"}),
+        ),
+    ];
+    for (what, method, path, token, body) in cases {
+        refused_with(
+            what,
+            app.send(method, &path, Some(token), Some(body)).await,
+            StatusCode::BAD_REQUEST,
+            "text_has_nul",
+        );
+    }
+    for (what, path, body) in [
+        (
+            "registering",
+            "/auth/register",
+            json!({"username": "warga\u{0}baru", "password": "password123"}),
+        ),
+        (
+            "logging in",
+            "/auth/login",
+            json!({"username": "citizen1\u{0}", "password": "password"}),
+        ),
+    ] {
+        refused_with(
+            what,
+            app.post(path, None, body).await,
+            StatusCode::BAD_REQUEST,
+            "text_has_nul",
+        );
+    }
+    // The address is parsed by the HTTP layer: the same 400.
+    refused(
+        "address",
+        app.post(
+            "/reports",
+            Some(&citizen),
+            report(json!({"location": {"lat": -6.2, "lon": 106.8, "address": nul}})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    // The web app's search box.
+    let res = app
+        .http
+        .get(format!("{}/app/feed?q=ada%00nul", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "web search with NUL");
+
+    // Nothing was stored.
+    assert_eq!(snapshot(&app, &citizen).await, before);
+    let (_, case) = app.get(&format!("/cases/{id}"), Some(&officer)).await;
+    assert_eq!(case["data"]["status"], "RECEIVED", "{case}");
+    assert_eq!(
+        case["data"]["answers"].as_array().map(Vec::len),
+        Some(0),
+        "{case}"
+    );
+    let (_, cats) = app.get("/categories", None).await;
+    assert!(!cats.to_string().contains("air_bersih"), "{cats}");
+    let (s, _) = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"username": "wargabaru", "password": "password123"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// Each cause of a refusal has its own stable code beside the English
+/// sentence; the statuses are those of the seeds.
+#[tokio::test]
+async fn refusals_carry_a_code_per_cause() {
+    let app = TestApp::spawn().await;
+    let citizen = app.login("citizen1").await;
+    let other = app.login("citizen2").await;
+    let officer = app.login("officer1").await;
+    let public = app
+        .create_report(&citizen, "Trotoar rusak", "PUBLIC", "infrastruktur")
+        .await;
+    let private = app
+        .create_report(&citizen, "Pipa bocor", "PRIVATE", "infrastruktur")
+        .await;
+    app.settle().await;
+    let unknown = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+
+    refused_with(
+        "unknown category",
+        app.post(
+            "/reports",
+            Some(&citizen),
+            json!({"content": "x", "category": "astrologi"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "category_unknown",
+    );
+    refused_with(
+        "empty content",
+        app.post(
+            "/reports",
+            Some(&citizen),
+            json!({"content": "  ", "category": "infrastruktur"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "text_empty",
+    );
+    refused_with(
+        "unknown report",
+        app.get(&format!("/reports/{unknown}"), Some(&citizen))
+            .await,
+        StatusCode::NOT_FOUND,
+        "report_not_found",
+    );
+    refused_with(
+        "someone else's private report",
+        app.get(&format!("/reports/{private}"), Some(&other)).await,
+        StatusCode::NOT_FOUND,
+        "report_not_found",
+    );
+    refused_with(
+        "skipping IN_PROGRESS",
+        app.patch(
+            &format!("/cases/{public}/status"),
+            Some(&officer),
+            json!({"status": "RESOLVED"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "invalid_status_transition",
+    );
+    refused_with(
+        "rejecting without a reason",
+        app.patch(
+            &format!("/cases/{public}/status"),
+            Some(&officer),
+            json!({"status": "REJECTED"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "reason_required",
+    );
+    let (s, v) = app
+        .post(
+            &format!("/reports/{public}/upvote"),
+            Some(&other),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    refused_with(
+        "a second upvote",
+        app.post(
+            &format!("/reports/{public}/upvote"),
+            Some(&other),
+            json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "already_upvoted",
+    );
+    refused_with(
+        "a citizen in the inbox",
+        app.get("/cases/inbox", Some(&citizen)).await,
+        StatusCode::FORBIDDEN,
+        "staff_only",
+    );
+    refused_with(
+        "a wrong password",
+        app.post(
+            "/auth/login",
+            None,
+            json!({"username": "citizen1", "password": "wrong-password"}),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "login_failed",
+    );
+    // Found by the HTTP layer itself: the code of the status.
+    refused_with(
+        "malformed JSON",
+        raw(
+            &app,
+            Method::POST,
+            "/reports",
+            Some(&citizen),
+            Some("application/json"),
+            "{",
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+}
+
+/// The city head naming an agency the catalog does not know gets a 400 from
+/// the inbox, as from analytics, not an empty inbox.
+#[tokio::test]
+async fn an_unknown_agency_in_the_inbox_is_a_bad_request() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    refused_with(
+        "analytics",
+        app.get("/analytics/performance?agency=bogus", Some(&admin))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "agency_unknown",
+    );
+    refused_with(
+        "inbox",
+        app.get("/cases/inbox?agency=bogus", Some(&admin)).await,
+        StatusCode::BAD_REQUEST,
+        "agency_unknown",
+    );
+    // Known agencies and no agency still list.
+    for path in ["/cases/inbox?agency=AGENCY_HEALTH", "/cases/inbox"] {
+        let (s, v) = app.get(path, Some(&admin)).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+    }
+}
+
+/// `air-bersih` and `air_bersih` are one category, saved as `air_bersih`:
+/// once it exists, saving it under another spelling is a conflict (its own
+/// slug re-routes it), and the category shows up once.
+#[tokio::test]
+async fn another_spelling_of_a_category_slug_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let citizen = app.login("citizen1").await;
+    let (s, v) = app
+        .post(
+            "/admin/categories",
+            Some(&admin),
+            json!({"slug": "air-bersih", "name": "Air bersih", "agency": "AGENCY_INFRA"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for spelling in ["air-bersih", "Air-Bersih"] {
+        refused_with(
+            spelling,
+            app.post(
+                "/admin/categories",
+                Some(&admin),
+                json!({"slug": spelling, "name": "Air bersih", "agency": "AGENCY_HEALTH"}),
+            )
+            .await,
+            StatusCode::CONFLICT,
+            "category_exists",
+        );
+    }
+    let (_, cats) = app.get("/categories", None).await;
+    let water: Vec<&Value> = cats["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "Air bersih")
+        .collect();
+    assert_eq!(water.len(), 1, "{cats}");
+    // Saved in the one canonical form, still routed where it was saved.
+    assert_eq!(water[0]["slug"], "air_bersih", "{cats}");
+    assert_eq!(water[0]["agency"], "AGENCY_INFRA", "{cats}");
+    // The canonical slug as it is re-routes the category (the documented
+    // upsert), and reports may name it either way.
+    let (s, v) = app
+        .post(
+            "/admin/categories",
+            Some(&admin),
+            json!({"slug": "air_bersih", "name": "Air bersih", "agency": "AGENCY_HEALTH"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = app
+        .create_report(&citizen, "Air keruh", "PUBLIC", "air-bersih")
+        .await;
+    app.settle().await;
+    let (_, r) = app.get(&format!("/reports/{id}"), Some(&citizen)).await;
+    assert_eq!(r["data"]["category"], "air_bersih", "{r}");
+    assert_eq!(r["data"]["owner_agency"], "AGENCY_HEALTH", "{r}");
+}

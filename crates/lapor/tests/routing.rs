@@ -416,3 +416,65 @@ async fn a_case_being_worked_cannot_be_rerouted_or_withdrawn_by_its_reporter() {
         assert_eq!(r["data"]["status"], want);
     }
 }
+
+/// The escalations an officer may see are the same on the API and in the
+/// web app: their own agency's.
+#[tokio::test]
+async fn officers_see_their_agencys_escalations_in_the_api_and_the_web_app() {
+    let app = TestApp::spawn_with_manual_clock().await;
+    let admin = app.login("admin").await;
+    let citizen = app.login("citizen1").await;
+    let officer = app.login("officer1").await;
+    let (s, v) = app
+        .post("/sla/config", Some(&admin), json!({"duration_seconds": 60}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let ours = app
+        .create_report(&citizen, "Jalan berlubang", "PRIVATE", "infrastruktur")
+        .await;
+    let theirs = app
+        .create_report(&citizen, "Puskesmas tutup", "PRIVATE", "kesehatan")
+        .await;
+    app.settle().await;
+    app.advance(std::time::Duration::from_secs(61));
+    app.eventually("both escalated", || async {
+        let (_, v) = app.get("/sla/escalations", Some(&admin)).await;
+        (v["data"].as_array()?.len() == 2).then_some(())
+    })
+    .await;
+
+    let (s, v) = app.get("/sla/escalations", Some(&officer)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let api: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["report_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(api, vec![ours.as_str()], "{v}");
+
+    // The web page, with the same token as the session cookie.
+    let res = app
+        .http
+        .get(format!("{}/app/escalations", app.base))
+        .header(reqwest::header::COOKIE, format!("lapor_session={officer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(&format!("data-report-id=\"{ours}\"")),
+        "{page}"
+    );
+    assert!(!page.contains(&theirs), "another agency's escalation shown");
+    // Citizens still may not.
+    let res = app
+        .http
+        .get(format!("{}/app/escalations", app.base))
+        .header(reqwest::header::COOKIE, format!("lapor_session={citizen}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

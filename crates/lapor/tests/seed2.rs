@@ -564,3 +564,38 @@ async fn health_answers_in_seed_shape() {
     let (_, w) = app.get("/health", None).await;
     assert_eq!(v["instance"], w["instance"]);
 }
+
+/// `q` keeps the reports whose title or text has every word (the listing
+/// used to ignore it and answer every report).
+#[tokio::test]
+async fn the_listing_searches_titles_and_text() {
+    let app = TestApp::spawn().await;
+    let citizen = app.login("citizen1").await;
+    let tree = create2(&app, &citizen, "Pohon tumbang di taman", "infrastruktur").await;
+    let lamp = create2(&app, &citizen, "Lampu jalan mati", "infrastruktur").await;
+    app.wait_listed("/reports", None, &tree).await;
+    app.wait_listed("/reports", None, &lamp).await;
+
+    for path in [
+        "/reports?q=tumbang",
+        "/reports?q=pohon%20taman&page=1&per_page=5",
+        "/reports?q=tumbang&limit=10",
+    ] {
+        let (s, v) = app.get(path, Some(&citizen)).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        assert_eq!(ids(&v), vec![tree.clone()], "{path}: {v}");
+    }
+    // Words of the text count too (seed 2's `description`).
+    let (_, v) = app.get("/reports?q=detailnya", None).await;
+    let found: HashSet<String> = ids(&v).into_iter().collect();
+    assert_eq!(found, HashSet::from([tree.clone(), lamp.clone()]), "{v}");
+    let (_, v) = app.get("/reports?q=banjir", None).await;
+    assert!(ids(&v).is_empty(), "{v}");
+    // An empty term is no filter; an oversized one is refused.
+    let (_, v) = app.get("/reports?q=", None).await;
+    assert_eq!(ids(&v).len(), 2, "{v}");
+    let (s, v) = app
+        .get(&format!("/reports?q={}", "a".repeat(201)), None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}

@@ -29,6 +29,7 @@ mod operations;
 mod outbox;
 mod read;
 mod reporting;
+mod scope;
 mod workflow;
 
 pub use db::{Db, PoolSettings};

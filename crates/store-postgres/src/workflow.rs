@@ -225,27 +225,7 @@ impl EventConsumer for PgWorkflow {
 }
 
 fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &ListingScope) {
-    let owners = |qb: &mut QueryBuilder<'_, Postgres>, owners: &[Owner]| {
-        qb.push("owner = ANY(")
-            .push_bind(owner_refs(owners))
-            .push(")");
-    };
-    match scope {
-        ListingScope::PublicOnly => {
-            qb.push(" AND visibility = 'PUBLIC'");
-        }
-        ListingScope::PublicAndOwn(o) => {
-            qb.push(" AND (visibility = 'PUBLIC' OR ");
-            owners(qb, o);
-            qb.push(")");
-        }
-        ListingScope::PublicOwnAndAgency(o, a) => {
-            qb.push(" AND (visibility = 'PUBLIC' OR ");
-            owners(qb, o);
-            qb.push(" OR agency = ").push_bind(a.to_string()).push(")");
-        }
-        ListingScope::All => {}
-    }
+    crate::scope::push_scope(qb, scope, crate::scope::ROWS);
 }
 
 fn push_sla_where(qb: &mut QueryBuilder<'_, Postgres>, f: &SlaFilter) {

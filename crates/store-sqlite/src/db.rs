@@ -115,7 +115,11 @@ impl Db {
                     .run(&migrator)
                     .await?
             }
-            Schema::Read => sqlx::migrate!("./migrations/read").run(&migrator).await?,
+            Schema::Read => {
+                sqlx::migrate!("./migrations/reporting_read")
+                    .run(&migrator)
+                    .await?
+            }
             Schema::Operations => {
                 sqlx::migrate!("./migrations/operations")
                     .run(&migrator)

@@ -23,7 +23,7 @@
 use lapor_app::clock::millis;
 use lapor_app::ports::{FeedSort, Paging, ReportFilter};
 use lapor_app::views::ReportView;
-use lapor_domain::access::{ListingScope, Owner, Visibility};
+use lapor_domain::access::{ListingScope, Owner};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -41,8 +41,9 @@ const IDLE: Duration = Duration::from_secs(30);
 /// At most this many lists (kept and wanted) at once.
 const MAX_LISTS: usize = 1024;
 
-/// A listing kept in memory: the public feed, or one owner's reports (both
-/// without withdrawn reports, newest first).
+/// A listing kept in memory: the public feed (the listing of
+/// [`ListingScope::PublicOnly`]), or one owner's reports (both without
+/// withdrawn reports, newest first).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
     Public,
@@ -70,13 +71,14 @@ pub struct Want {
 }
 
 /// The listings a report belongs to: its owner's, and the public feed if
-/// it is PUBLIC (neither owner nor visibility of a report ever changes).
+/// that feed's scope admits it (neither owner nor visibility of a report
+/// ever changes).
 pub fn keys_of(v: &ReportView) -> Vec<Key> {
     let mut keys = Vec::with_capacity(2);
     if let Some(o) = &v.owner {
         keys.push(Key::Owner(o.clone()));
     }
-    if v.visibility == Visibility::Public {
+    if ListingScope::PublicOnly.admits(v.visibility, v.owner.as_ref(), &v.owner_agency) {
         keys.push(Key::Public);
     }
     keys
@@ -183,14 +185,7 @@ pub fn lists_for(f: &ReportFilter) -> Option<Want> {
         (Some(owners), scope) if !owners.is_empty() => {
             // Only when the scope admits every one of these owners' reports
             // (it does for the caller's own; anything else reads SQLite).
-            let admitted = match scope {
-                ListingScope::All => true,
-                ListingScope::PublicAndOwn(own) | ListingScope::PublicOwnAndAgency(own, _) => {
-                    owners.iter().all(|o| own.contains(o))
-                }
-                ListingScope::PublicOnly => false,
-            };
-            if !admitted {
+            if !owners.iter().all(|o| scope.admits_every_report_of(o)) {
                 return None;
             }
             let mut keys: Vec<Key> = Vec::with_capacity(owners.len());

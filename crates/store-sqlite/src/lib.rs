@@ -24,6 +24,7 @@ mod operations;
 mod outbox;
 mod read;
 mod reporting;
+mod scope;
 mod workflow;
 
 pub use bus::SqliteBus;

@@ -221,22 +221,7 @@ impl EventConsumer for SqliteWorkflow {
 }
 
 fn push_scope(q: &mut Sql, scope: &ListingScope) {
-    match scope {
-        ListingScope::PublicOnly => {
-            q.push(" AND visibility = 'PUBLIC'");
-        }
-        ListingScope::PublicAndOwn(o) => {
-            q.push(" AND (visibility = 'PUBLIC' OR owner IN ");
-            q.bind_list(o);
-            q.push(")");
-        }
-        ListingScope::PublicOwnAndAgency(o, a) => {
-            q.push(" AND (visibility = 'PUBLIC' OR owner IN ");
-            q.bind_list(o);
-            q.push(" OR agency = ").bind(a.to_string()).push(")");
-        }
-        ListingScope::All => {}
-    }
+    crate::scope::push_scope(q, scope, crate::scope::ROWS);
 }
 
 fn push_sla_where(q: &mut Sql, f: &SlaFilter) {
@@ -266,39 +251,8 @@ fn counted_sla_total(c: &Connection, f: &SlaFilter) -> StoreResult<Option<i64>> 
             q.push(" AND sla_status = ").bind(s.as_str().to_owned());
         }
     };
-    let mut q = Sql::new("SELECT (SELECT coalesce(sum(n), 0) FROM sla_counts WHERE ");
-    match &f.scope {
-        ListingScope::All => {
-            q.push("1");
-        }
-        ListingScope::PublicOnly | ListingScope::PublicAndOwn(_) => {
-            q.push("public = 1");
-        }
-        ListingScope::PublicOwnAndAgency(_, a) => {
-            q.push("(public = 1 OR agency = ")
-                .bind(a.to_string())
-                .push(")");
-        }
-    }
-    status(&mut q);
-    q.push(")");
-    match &f.scope {
-        ListingScope::PublicAndOwn(owners) => {
-            q.push(" + (SELECT coalesce(sum(n), 0) FROM sla_owner_counts WHERE owner IN ");
-            q.bind_list(owners);
-            q.push(" AND public = 0");
-            status(&mut q);
-            q.push(")");
-        }
-        ListingScope::PublicOwnAndAgency(owners, a) => {
-            q.push(" + (SELECT coalesce(sum(n), 0) FROM sla_owner_counts WHERE owner IN ");
-            q.bind_list(owners);
-            q.push(" AND public = 0 AND agency <> ").bind(a.to_string());
-            status(&mut q);
-            q.push(")");
-        }
-        ListingScope::All | ListingScope::PublicOnly => {}
-    }
+    let mut q = Sql::new("SELECT ");
+    crate::scope::push_scope_total(&mut q, &f.scope, "sla_counts", "sla_owner_counts", &status);
     let total = c
         .prepare_cached(&q.sql)
         .store()?

@@ -5,7 +5,7 @@
 use crate::i18n::Lang;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use lapor_app::AppError;
+use lapor_app::{AppError, Cause, ErrorCode};
 
 #[derive(Debug)]
 pub struct WebError {
@@ -21,8 +21,8 @@ pub struct WebError {
 
 #[derive(Debug)]
 enum Origin {
-    /// An application error's (English) text.
-    App(String),
+    /// An application error's cause (its code and parameters).
+    App(Cause),
     /// A translation key.
     Key(&'static str),
 }
@@ -36,6 +36,12 @@ impl WebError {
             redirect: None,
             origin: None,
         }
+    }
+    /// An error whose message is the translation of `key`.
+    pub fn keyed(status: StatusCode, key: &'static str) -> Self {
+        let mut e = Self::new(status, "");
+        e.origin = Some(Origin::Key(key));
+        e.lang(Lang::Id)
     }
     pub fn login(back: &str) -> Self {
         let mut e = Self::new(StatusCode::SEE_OTHER, "");
@@ -57,7 +63,7 @@ impl WebError {
     pub fn lang(mut self, lang: Lang) -> Self {
         self.lang = lang;
         match &self.origin {
-            Some(Origin::App(m)) => self.message = localize(m, lang),
+            Some(Origin::App(c)) => self.message = translate(c, lang),
             Some(Origin::Key(k)) => self.message = lang.s(k).to_owned(),
             None => {}
         }
@@ -79,29 +85,34 @@ pub fn status_of(e: &AppError) -> StatusCode {
     }
 }
 
-/// The message a user may see for an application error.
+/// The message a user may see for an application error, in `lang`.
 pub fn message_of(e: &AppError, lang: Lang) -> String {
-    match e {
-        AppError::Internal(err) => {
-            tracing::error!(error = %err, "web request failed");
-            lang.s("error.internal").to_owned()
+    match e.cause() {
+        Some(c) => translate(c, lang),
+        None => {
+            if let AppError::Internal(err) = e {
+                tracing::error!(error = %err, "web request failed");
+            }
+            code_text(e.code(), lang).to_owned()
         }
-        AppError::Unavailable(_) => lang.s("error.busy").to_owned(),
-        other => localize(&other.to_string(), lang),
     }
 }
 
 impl From<AppError> for WebError {
     fn from(e: AppError) -> Self {
-        let origin = match &e {
+        let status = status_of(&e);
+        let origin = match e {
             AppError::Internal(err) => {
                 tracing::error!(error = %err, "web request failed");
-                Origin::Key("error.internal")
+                Origin::Key("code.internal")
             }
-            AppError::Unavailable(_) => Origin::Key("error.busy"),
-            other => Origin::App(other.to_string()),
+            AppError::Unavailable(_) => Origin::Key("code.unavailable"),
+            other => match other.cause() {
+                Some(c) => Origin::App(c.clone()),
+                None => Origin::Key("code.internal"),
+            },
         };
-        let mut w = Self::new(status_of(&e), String::new());
+        let mut w = Self::new(status, String::new());
         w.origin = Some(origin);
         w.lang(Lang::Id)
     }
@@ -151,155 +162,130 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Application errors are written in English (the JSON API's language). The
-/// web app shows the common ones a citizen or officer can cause in
-/// Indonesian too; anything not recognised is shown as written.
-pub fn localize(msg: &str, lang: Lang) -> String {
-    if lang == Lang::En {
-        return msg.to_owned();
+/// The translation of an error code without its parameters.
+fn code_text(code: ErrorCode, lang: Lang) -> &'static str {
+    lang.s(&format!("code.{}", code.as_str()))
+}
+
+/// An application error in `lang`, from its code and parameters (never
+/// from its English sentence): the code's translation with each `{param}`
+/// filled in. Field names, statuses and roles are translated too; `{photo}`
+/// names the file of a batch ("the photo", "photo 2 of 3").
+pub fn translate(c: &Cause, lang: Lang) -> String {
+    let mut out = code_text(c.code, lang).to_owned();
+    for (name, value) in &c.params {
+        let key = match *name {
+            "field" => Some(format!("textfield.{value}")),
+            "status" | "from" | "to" => Some(format!("status.{value}")),
+            "role" => Some(format!("role.{value}")),
+            _ => None,
+        };
+        let shown = key.and_then(|k| lang.get(&k)).unwrap_or(value);
+        out = out.replace(&format!("{{{name}}}"), shown);
     }
-    const FIELDS: &[(&str, &str)] = &[
-        ("content", "isi laporan"),
-        ("description", "isi laporan"),
-        ("title", "judul"),
-        ("message", "pesan"),
-        ("reason", "alasan"),
-        ("address", "alamat"),
-        ("name", "nama"),
-    ];
-    let field = |f: &str| {
-        FIELDS
-            .iter()
-            .find(|(en, _)| *en == f)
-            .map(|(_, id)| (*id).to_owned())
-            .unwrap_or_else(|| f.to_owned())
-    };
-    let photo = |p: &str| {
-        if p == "the photo" {
-            "foto".to_owned()
-        } else {
-            p.replace("photo ", "foto ").replace(" of ", " dari ")
-        }
-    };
-    if let Some(f) = msg.strip_suffix(" must not be empty") {
-        return format!("{} tidak boleh kosong", field(f));
+    if out.contains("{photo}") {
+        let n = c.param("count").and_then(|n| n.parse::<usize>().ok());
+        let photo = match (c.param("index"), n) {
+            (Some(i), Some(n)) if n > 1 => lang
+                .s("photo.nth")
+                .replace("{index}", i)
+                .replace("{count}", &n.to_string()),
+            _ => lang.s("photo.the").to_owned(),
+        };
+        out = out.replace("{photo}", &photo);
     }
-    if let Some((f, rest)) = msg.split_once(" must be at most ")
-        && let Some(n) = rest.strip_suffix(" characters")
-    {
-        return format!("{} paling banyak {n} karakter", field(f));
+    capitalize(out)
+}
+
+/// Sentences start with a capital, also when they start with a parameter.
+fn capitalize(s: String) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+        _ => s,
     }
-    if let Some(c) = msg.strip_prefix("unknown category ") {
-        return format!("kategori {c} tidak dikenal");
-    }
-    if let Some((p, _)) = msg.split_once(" is not a supported image") {
-        return format!(
-            "{} bukan gambar yang didukung: kirim foto JPEG, PNG atau WebP",
-            photo(p)
-        );
-    }
-    if let Some((p, _)) = msg.split_once(" could not be read: the image is damaged") {
-        return format!(
-            "{} tidak dapat dibaca: gambar rusak atau tidak lengkap",
-            photo(p)
-        );
-    }
-    if let Some((p, rest)) = msg.split_once(" is ")
-        && let Some((size, limit)) = rest.split_once("; the limit is ")
-    {
-        let limit = limit.trim_end_matches(" per photo");
-        return format!("{} berukuran {size}; batasnya {limit} per foto", photo(p));
-    }
-    if let Some((p, _)) = msg.split_once(" has too many pixels") {
-        return format!("{} memiliki terlalu banyak piksel", photo(p));
-    }
-    if let Some(rest) = msg.strip_prefix("at most ")
-        && let Some((n, sent)) = rest.split_once(" photos per report; ")
-    {
-        let sent = sent.trim_end_matches(" were sent");
-        return format!("paling banyak {n} foto per laporan; terkirim {sent}");
-    }
-    let fixed: &[(&str, &str)] = &[
-        (
-            "password must be at least 8 characters",
-            "kata sandi minimal 8 karakter",
-        ),
-        (
-            "username must be 3-32 characters",
-            "nama pengguna harus 3-32 karakter: huruf, angka, '.', '_' atau '-'",
-        ),
-        (
-            "only PUBLIC reports can be upvoted",
-            "hanya laporan publik yang dapat didukung",
-        ),
-        (
-            "a reason is required to reject a case",
-            "alasan wajib diisi untuk menolak kasus",
-        ),
-        ("lat must be between", "lintang harus antara -90 dan 90"),
-        ("lon must be between", "bujur harus antara -180 dan 180"),
-        (
-            "the reporter has withdrawn this report",
-            "pelapor telah menarik laporan ini",
-        ),
-        (
-            "too many photo uploads at once",
-            "terlalu banyak unggahan foto sekaligus; coba lagi sebentar lagi",
-        ),
-    ];
-    for (en, id) in fixed {
-        if msg.starts_with(en) {
-            return (*id).to_owned();
-        }
-    }
-    if let Some(rest) = msg.strip_prefix("a case cannot move from ")
-        && let Some((from, to)) = rest.split_once(" to ")
-    {
-        let st = |s: &str| lang.s(&format!("status.{}", s.trim())).to_owned();
-        return format!(
-            "kasus tidak dapat berpindah dari {} ke {}",
-            st(from),
-            st(to)
-        );
-    }
-    if let Some(s) = msg.strip_prefix("the case is already ") {
-        return format!("kasus sudah {}", lang.s(&format!("status.{}", s.trim())));
-    }
-    msg.to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lapor_domain::lifecycle::{Status, TransitionError};
+    use lapor_domain::text::TextError;
 
     #[test]
-    fn common_errors_are_shown_in_indonesian() {
-        let id = |m: &str| localize(m, Lang::Id);
+    fn errors_are_translated_from_code_and_params() {
+        let e = AppError::from(TextError::Empty { field: "content" });
+        assert_eq!(message_of(&e, Lang::Id), "Isi laporan tidak boleh kosong.");
         assert_eq!(
-            id("content must not be empty"),
-            "isi laporan tidak boleh kosong"
+            message_of(&e, Lang::En),
+            "The description must not be empty."
+        );
+        let e = AppError::from(TextError::TooLong {
+            field: "message",
+            max: 2000,
+        });
+        assert_eq!(
+            message_of(&e, Lang::Id),
+            "Pesan paling banyak 2000 karakter."
+        );
+        let e = AppError::from(TransitionError::NotAllowed {
+            from: Status::Resolved,
+            to: Status::Received,
+        });
+        assert_eq!(
+            message_of(&e, Lang::Id),
+            "Kasus tidak dapat berpindah dari Selesai ke Diterima."
         );
         assert_eq!(
-            id("message must be at most 2000 characters"),
-            "pesan paling banyak 2000 karakter"
+            message_of(&e, Lang::En),
+            "A case cannot move from Resolved to Received."
+        );
+        let e = AppError::from(TextError::Nul { field: "title" });
+        assert_eq!(
+            message_of(&e, Lang::Id),
+            "Judul tidak boleh berisi karakter NUL."
+        );
+    }
+
+    /// The English sentence plays no part: rewording it keeps the
+    /// translation.
+    #[test]
+    fn the_sentence_is_not_read() {
+        let e = AppError::invalid(ErrorCode::ReasonRequired, "reworded entirely");
+        assert_eq!(
+            message_of(&e, Lang::Id),
+            "Alasan wajib diisi untuk menolak kasus."
+        );
+    }
+
+    #[test]
+    fn photos_of_a_batch_are_named() {
+        let one = AppError::unsupported_media(ErrorCode::PhotoUnsupported, "x")
+            .with("index", 1)
+            .with("count", 1);
+        assert_eq!(
+            message_of(&one, Lang::Id),
+            "Foto bukan gambar yang didukung: kirim foto JPEG, PNG atau WebP."
+        );
+        let second = AppError::too_large(ErrorCode::PhotoTooLarge, "x")
+            .with("index", 2)
+            .with("count", 3)
+            .with("size", "9.1 MiB")
+            .with("limit", "8 MiB");
+        assert_eq!(
+            message_of(&second, Lang::Id),
+            "Foto 2 dari 3 berukuran 9.1 MiB; batasnya 8 MiB per foto."
         );
         assert_eq!(
-            id("photo 2 of 3 is not a supported image: send a JPEG, PNG or WebP photo"),
-            "foto 2 dari 3 bukan gambar yang didukung: kirim foto JPEG, PNG atau WebP"
+            message_of(&second, Lang::En),
+            "Photo 2 of 3 is 9.1 MiB; the limit is 8 MiB per photo."
         );
-        assert_eq!(
-            id("the photo is 9.1 MB; the limit is 8 MB per photo"),
-            "foto berukuran 9.1 MB; batasnya 8 MB per foto"
-        );
-        assert_eq!(
-            id("a case cannot move from RESOLVED to RECEIVED"),
-            "kasus tidak dapat berpindah dari Selesai ke Diterima"
-        );
-        assert_eq!(id("something new"), "something new");
-        assert_eq!(
-            localize("content must not be empty", Lang::En),
-            "content must not be empty"
-        );
+    }
+
+    #[test]
+    fn unknown_values_are_shown_as_given() {
+        let e = AppError::from(lapor_domain::lifecycle::BadStatus("done".into()));
+        assert!(message_of(&e, Lang::Id).starts_with("Status 'done' tidak sah"));
     }
 }
 
@@ -309,10 +295,15 @@ mod language_tests {
 
     #[test]
     fn an_app_error_is_written_in_the_language_set_last() {
-        let e = WebError::from(AppError::invalid("content must not be empty"));
-        assert_eq!(e.message, "isi laporan tidak boleh kosong");
-        assert_eq!(e.lang(Lang::En).message, "content must not be empty");
+        let e = WebError::from(AppError::from(lapor_domain::text::TextError::Empty {
+            field: "content",
+        }));
+        assert_eq!(e.message, "Isi laporan tidak boleh kosong.");
+        assert_eq!(
+            e.lang(Lang::En).message,
+            "The description must not be empty."
+        );
         let busy = WebError::from(AppError::Unavailable("pool".into())).lang(Lang::En);
-        assert_eq!(busy.message, Lang::En.s("error.busy"));
+        assert_eq!(busy.message, Lang::En.s("code.unavailable"));
     }
 }

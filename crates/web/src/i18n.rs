@@ -52,6 +52,14 @@ impl Lang {
         }
         Lang::Id
     }
+    /// The string for `key`, if there is one (for keys built from data,
+    /// such as a translated parameter value).
+    pub fn get(self, key: &str) -> Option<&'static str> {
+        TABLE.get(key).map(|(en, id)| match self {
+            Lang::En => *en,
+            Lang::Id => *id,
+        })
+    }
     /// The string for `key`; an ellipsis if it is missing (tests make sure
     /// that never happens for keys in templates).
     pub fn s(self, key: &str) -> &'static str {
@@ -151,21 +159,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Ada yang tidak beres",
     ),
     (
-        "error.busy",
-        "Lapor is busy right now; please try again in a moment.",
-        "Lapor sedang sibuk; silakan coba lagi sebentar lagi.",
-    ),
-    (
         "error.csrf",
         "This form has expired or came from another site. Reload the page and try again.",
         "Formulir ini kedaluwarsa atau berasal dari situs lain. Muat ulang halaman lalu coba lagi.",
     ),
     ("error.home", "Back to Lapor", "Kembali ke Lapor"),
-    (
-        "error.internal",
-        "Something went wrong on our side. Please try again.",
-        "Terjadi kesalahan di sisi kami. Silakan coba lagi.",
-    ),
     (
         "error.managers_only",
         "Only supervisors and the city head can open this page.",
@@ -467,31 +465,34 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "No cases in this period.",
         "Tidak ada kasus dalam periode ini.",
     ),
+    // Notifications (crate::notices): {report} is the report's title in
+    // quotes, or a short id.
     (
         "notice.status",
-        "Your report is now {new} (was {old})",
-        "Status laporan Anda kini {new} (sebelumnya {old})",
+        "Your report {report} is now {new} (was {old})",
+        "Status laporan Anda {report} kini {new} (sebelumnya {old})",
     ),
     (
         "notice.answered",
-        "The agency answered your report",
-        "Instansi menjawab laporan Anda",
+        "The agency answered your report {report}",
+        "Instansi menjawab laporan Anda {report}",
     ),
     (
         "notice.escalated_supervisor",
-        "Your report was not handled in time and has been escalated to the agency's supervisor",
-        "Laporan Anda tidak ditangani tepat waktu dan telah dieskalasi ke supervisor instansi",
+        "Your report {report} was not handled in time and has been escalated to the agency's supervisor",
+        "Laporan Anda {report} tidak ditangani tepat waktu dan telah dieskalasi ke supervisor instansi",
     ),
     (
         "notice.escalated_head",
-        "Your report was not handled in time and has been escalated to the city head",
-        "Laporan Anda tidak ditangani tepat waktu dan telah dieskalasi ke kepala daerah",
+        "Your report {report} was not handled in time and has been escalated to the city head",
+        "Laporan Anda {report} tidak ditangani tepat waktu dan telah dieskalasi ke kepala daerah",
     ),
     (
         "notice.escalated_staff",
-        "A case of {agency} breached its SLA (escalation level {level})",
-        "Sebuah kasus {agency} melewati SLA (eskalasi tingkat {level})",
+        "A case of {agency} breached its SLA (escalation level {level}): {report}",
+        "Sebuah kasus {agency} melewati SLA (eskalasi tingkat {level}): {report}",
     ),
+    ("notice.report_id", "#{id}", "#{id}"),
     (
         "feed.already_upvoted",
         "You have already upvoted this report.",
@@ -528,6 +529,360 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "admin.catalog",
         "Categories and their agencies",
         "Kategori dan instansinya",
+    ), // Error messages, one per lapor_app::ErrorCode (crate::error::translate
+    // fills in the {params}).
+    (
+        "code.bad_request",
+        "The request could not be understood.",
+        "Permintaan tidak dapat dipahami.",
+    ),
+    (
+        "code.unauthorized",
+        "Log in first.",
+        "Silakan masuk terlebih dahulu.",
+    ),
+    (
+        "code.forbidden",
+        "You may not do this.",
+        "Anda tidak boleh melakukan ini.",
+    ),
+    ("code.not_found", "Not found.", "Tidak ditemukan."),
+    (
+        "code.method_not_allowed",
+        "This action is not available here.",
+        "Tindakan ini tidak tersedia di sini.",
+    ),
+    (
+        "code.conflict",
+        "This conflicts with the current state; reload and try again.",
+        "Ini bertentangan dengan keadaan saat ini; muat ulang lalu coba lagi.",
+    ),
+    (
+        "code.payload_too_large",
+        "What was sent is too large.",
+        "Yang dikirim terlalu besar.",
+    ),
+    (
+        "code.unsupported_media_type",
+        "This kind of content is not accepted.",
+        "Jenis isi ini tidak diterima.",
+    ),
+    (
+        "code.unprocessable",
+        "The request could not be processed.",
+        "Permintaan tidak dapat diproses.",
+    ),
+    (
+        "code.too_many_requests",
+        "Too many requests; please try again in a moment.",
+        "Terlalu banyak permintaan; silakan coba lagi sebentar lagi.",
+    ),
+    (
+        "code.unavailable",
+        "Lapor is busy right now; please try again in a moment.",
+        "Lapor sedang sibuk; silakan coba lagi sebentar lagi.",
+    ),
+    (
+        "code.internal",
+        "Something went wrong on our side. Please try again.",
+        "Terjadi kesalahan di sisi kami. Silakan coba lagi.",
+    ),
+    (
+        "code.text_empty",
+        "{field} must not be empty.",
+        "{field} tidak boleh kosong.",
+    ),
+    (
+        "code.text_too_long",
+        "{field} must be at most {max} characters.",
+        "{field} paling banyak {max} karakter.",
+    ),
+    (
+        "code.text_has_nul",
+        "{field} must not contain a NUL character.",
+        "{field} tidak boleh berisi karakter NUL.",
+    ),
+    (
+        "code.category_unknown",
+        "Unknown category '{category}'.",
+        "Kategori '{category}' tidak dikenal.",
+    ),
+    (
+        "code.category_invalid",
+        "Invalid category slug '{category}': use 1-40 lower-case letters, digits, '-' or '_'.",
+        "Slug kategori '{category}' tidak sah: gunakan 1-40 huruf kecil, angka, '-' atau '_'.",
+    ),
+    (
+        "code.category_exists",
+        "Category '{category}' already exists: use that slug to rename or re-route it.",
+        "Kategori '{category}' sudah ada: gunakan slug itu untuk mengubah nama atau instansinya.",
+    ),
+    (
+        "code.agency_unknown",
+        "Unknown agency '{agency}'.",
+        "Instansi '{agency}' tidak dikenal.",
+    ),
+    (
+        "code.agency_invalid",
+        "Invalid agency code '{agency}': use 1-40 upper-case letters, digits or '_'.",
+        "Kode instansi '{agency}' tidak sah: gunakan 1-40 huruf besar, angka atau '_'.",
+    ),
+    (
+        "code.report_not_found",
+        "Report not found.",
+        "Laporan tidak ditemukan.",
+    ),
+    (
+        "code.location_out_of_range",
+        "The latitude must be between -90 and 90 and the longitude between -180 and 180.",
+        "Lintang harus antara -90 dan 90, dan bujur antara -180 dan 180.",
+    ),
+    (
+        "code.no_changes",
+        "Nothing to change.",
+        "Tidak ada yang diubah.",
+    ),
+    (
+        "code.not_owner",
+        "Only the reporter may do this.",
+        "Hanya pelapor yang boleh melakukan ini.",
+    ),
+    (
+        "code.report_not_editable",
+        "The report can only be changed while it is Received (it is {status}).",
+        "Laporan hanya dapat diubah selama berstatus Diterima (kini {status}).",
+    ),
+    (
+        "code.report_not_withdrawable",
+        "The report is already {status} and can no longer be withdrawn.",
+        "Laporan sudah {status} dan tidak dapat ditarik lagi.",
+    ),
+    (
+        "code.report_withdrawn",
+        "The reporter has withdrawn this report.",
+        "Pelapor telah menarik laporan ini.",
+    ),
+    (
+        "code.report_not_public",
+        "Only public reports can be upvoted.",
+        "Hanya laporan publik yang dapat didukung.",
+    ),
+    (
+        "code.no_anonymous_key",
+        "Your account cannot file anonymous reports (it has no anonymous key).",
+        "Akun Anda tidak dapat membuat laporan anonim (tidak memiliki kunci anonim).",
+    ),
+    (
+        "code.already_upvoted",
+        "You have already upvoted this report.",
+        "Anda sudah mendukung laporan ini.",
+    ),
+    (
+        "code.self_upvote",
+        "You cannot upvote your own report.",
+        "Anda tidak dapat mendukung laporan Anda sendiri.",
+    ),
+    (
+        "code.login_required",
+        "Log in to see your reports.",
+        "Masuk untuk melihat laporan Anda.",
+    ),
+    (
+        "code.photos_missing",
+        "Send at least one photo (a JPEG, PNG or WebP file).",
+        "Kirim setidaknya satu foto (berkas JPEG, PNG atau WebP).",
+    ),
+    (
+        "code.too_many_photos",
+        "A report has at most {max} photos.",
+        "Satu laporan paling banyak {max} foto.",
+    ),
+    (
+        "code.photo_too_large",
+        "{photo} is {size}; the limit is {limit} per photo.",
+        "{photo} berukuran {size}; batasnya {limit} per foto.",
+    ),
+    ("code.photo_empty", "{photo} is empty.", "{photo} kosong."),
+    (
+        "code.photo_unsupported",
+        "{photo} is not a supported image: send a JPEG, PNG or WebP photo.",
+        "{photo} bukan gambar yang didukung: kirim foto JPEG, PNG atau WebP.",
+    ),
+    (
+        "code.photo_damaged",
+        "{photo} could not be read: the image is damaged or incomplete.",
+        "{photo} tidak dapat dibaca: gambar rusak atau tidak lengkap.",
+    ),
+    (
+        "code.photo_too_many_pixels",
+        "{photo} has too many pixels: at most {megapixels} megapixels and {side} pixels per side.",
+        "{photo} memiliki terlalu banyak piksel: paling banyak {megapixels} megapiksel dan {side} piksel per sisi.",
+    ),
+    (
+        "code.photo_not_found",
+        "Photo not found.",
+        "Foto tidak ditemukan.",
+    ),
+    (
+        "code.case_not_found",
+        "Case not found.",
+        "Kasus tidak ditemukan.",
+    ),
+    (
+        "code.staff_only",
+        "Only agency staff can do this.",
+        "Hanya petugas instansi yang dapat melakukan ini.",
+    ),
+    (
+        "code.managers_only",
+        "Only supervisors and the city head can do this.",
+        "Hanya supervisor dan kepala daerah yang dapat melakukan ini.",
+    ),
+    (
+        "code.admin_only",
+        "Only the city head may do this.",
+        "Hanya kepala daerah yang boleh melakukan ini.",
+    ),
+    (
+        "code.no_agency",
+        "Your account belongs to no agency.",
+        "Akun Anda tidak termasuk instansi mana pun.",
+    ),
+    (
+        "code.other_agency",
+        "This belongs to another agency.",
+        "Ini milik instansi lain.",
+    ),
+    (
+        "code.status_invalid",
+        "Invalid status '{status}': use Received, In progress, Resolved or Rejected.",
+        "Status '{status}' tidak sah: gunakan Diterima, Diproses, Selesai atau Ditolak.",
+    ),
+    (
+        "code.status_unchanged",
+        "The case is already {status}.",
+        "Kasus sudah {status}.",
+    ),
+    (
+        "code.invalid_status_transition",
+        "A case cannot move from {from} to {to}.",
+        "Kasus tidak dapat berpindah dari {from} ke {to}.",
+    ),
+    (
+        "code.reason_required",
+        "A reason is required to reject a case.",
+        "Alasan wajib diisi untuk menolak kasus.",
+    ),
+    (
+        "code.concurrent_update",
+        "Someone else changed this meanwhile; reload and try again.",
+        "Orang lain telah mengubahnya; muat ulang lalu coba lagi.",
+    ),
+    (
+        "code.page_size_invalid",
+        "The page size must be 1 or more.",
+        "Ukuran halaman minimal 1.",
+    ),
+    (
+        "code.page_out_of_range",
+        "The page must be between 1 and 1000000.",
+        "Halaman harus antara 1 dan 1000000.",
+    ),
+    (
+        "code.cursor_with_sort",
+        "Sorted by {sort}, pages are numbered; a cursor cannot be used.",
+        "Dengan urutan {sort}, halaman diberi nomor; kursor tidak dapat dipakai.",
+    ),
+    (
+        "code.sort_invalid",
+        "Invalid sort '{sort}': use newest, oldest, upvotes or sla_due.",
+        "Urutan '{sort}' tidak sah: gunakan newest, oldest, upvotes atau sla_due.",
+    ),
+    (
+        "code.username_invalid",
+        "The username must be 3-32 characters: letters, digits, '.', '_' or '-'.",
+        "Nama pengguna harus 3-32 karakter: huruf, angka, '.', '_' atau '-'.",
+    ),
+    (
+        "code.username_taken",
+        "That username is taken.",
+        "Nama pengguna itu sudah dipakai.",
+    ),
+    (
+        "code.password_too_short",
+        "The password must be at least 8 characters.",
+        "Kata sandi minimal 8 karakter.",
+    ),
+    (
+        "code.password_too_long",
+        "The password must be at most 1024 bytes.",
+        "Kata sandi paling banyak 1024 byte.",
+    ),
+    (
+        "code.login_failed",
+        "Wrong username or password.",
+        "Nama pengguna atau kata sandi salah.",
+    ),
+    (
+        "code.role_invalid",
+        "Invalid role '{role}': use citizen, officer, supervisor or admin.",
+        "Peran '{role}' tidak sah: gunakan citizen, officer, supervisor atau admin.",
+    ),
+    (
+        "code.agency_required",
+        "An account with the role {role} needs an agency.",
+        "Akun dengan peran {role} memerlukan instansi.",
+    ),
+    (
+        "code.agency_not_allowed",
+        "An account with the role {role} has no agency.",
+        "Akun dengan peran {role} tidak memiliki instansi.",
+    ),
+    (
+        "code.sla_too_short",
+        "The SLA must be at least {min} seconds.",
+        "SLA minimal {min} detik.",
+    ),
+    (
+        "code.sla_too_long",
+        "The SLA must be at most {max} seconds.",
+        "SLA paling lama {max} detik.",
+    ),
+    (
+        "code.default_sla_admin_only",
+        "Only the city head may change the default SLA; choose a category.",
+        "Hanya kepala daerah yang boleh mengubah SLA bawaan; pilih kategori.",
+    ),
+    (
+        "code.period_reversed",
+        "The start must be before the end.",
+        "Tanggal awal harus sebelum tanggal akhir.",
+    ),
+    (
+        "code.period_too_long",
+        "The period must be at most {max_days} days.",
+        "Periode paling lama {max_days} hari.",
+    ),
+    (
+        "code.notification_not_found",
+        "Notification not found.",
+        "Notifikasi tidak ditemukan.",
+    ),
+    // Names of text fields in error messages ({field}).
+    ("textfield.content", "the description", "isi laporan"),
+    ("textfield.description", "the description", "isi laporan"),
+    ("textfield.title", "the title", "judul"),
+    ("textfield.address", "the address", "alamat"),
+    ("textfield.message", "the message", "pesan"),
+    ("textfield.reason", "the reason", "alasan"),
+    ("textfield.name", "the name", "nama"),
+    ("textfield.username", "the username", "nama pengguna"),
+    ("textfield.search", "the search text", "kata pencarian"),
+    ("photo.the", "the photo", "foto"),
+    (
+        "photo.nth",
+        "photo {index} of {count}",
+        "foto {index} dari {count}",
     ),
 ];
 
@@ -582,6 +937,39 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "missing translations: {missing:#?}");
+    }
+
+    /// Every error code has a message in both languages, and both name the
+    /// same parameters.
+    #[test]
+    fn every_error_code_is_translated() {
+        fn params(s: &str) -> std::collections::BTreeSet<&str> {
+            s.split('{')
+                .skip(1)
+                .filter_map(|p| p.split_once('}').map(|(name, _)| name))
+                .collect()
+        }
+        let mut missing = Vec::new();
+        for code in lapor_app::ErrorCode::ALL {
+            let key = format!("code.{}", code.as_str());
+            match TABLE.get(key.as_str()) {
+                Some((en, id)) => {
+                    assert!(!en.is_empty() && !id.is_empty(), "{key} is empty");
+                    assert_eq!(params(en), params(id), "{key}: the languages differ");
+                }
+                None => missing.push(key),
+            }
+        }
+        assert!(missing.is_empty(), "untranslated error codes: {missing:#?}");
+        // And no translation is left for a code that no longer exists.
+        for (k, _, _) in STRINGS {
+            if let Some(code) = k.strip_prefix("code.") {
+                assert!(
+                    lapor_app::ErrorCode::ALL.iter().any(|c| c.as_str() == code),
+                    "{k} translates no error code"
+                );
+            }
+        }
     }
 
     #[test]

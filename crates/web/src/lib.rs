@@ -7,13 +7,16 @@
 //! Layout: [`session`] (cookies, CSRF, language), [`i18n`] (Indonesian and
 //! English strings), [`shell`] (what every page's frame needs), [`pages`]
 //! (one module per audience), [`live`] (server-sent events), [`assets`]
-//! (embedded files), [`chart`] (SVG charts drawn on the server).
+//! (embedded files), [`chart`] (SVG charts drawn on the server),
+//! [`notices`] (notifications written in the reader's language), [`error`]
+//! (error pages; messages translated from error codes).
 
 pub mod assets;
 pub mod chart;
 pub mod error;
 pub mod i18n;
 pub mod live;
+pub mod notices;
 pub mod pages;
 pub mod session;
 pub mod shell;

@@ -12,6 +12,7 @@
 //! `react(event, state, now) -> Decision<Write>`.
 
 pub mod operations;
+pub mod read_model;
 pub mod reporting;
 pub mod workflow;
 

@@ -4,7 +4,7 @@
 //! figure). Staff are named through the identity store; reporters never
 //! appear.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::state::App;
 use crate::views::{
     AgencyPerformanceView, BacklogView, CaseStatsView, DayCountView, DurationStatsView,
@@ -68,27 +68,37 @@ impl App {
         to: Timestamp,
     ) -> Result<PerformanceView, AppError> {
         let requested = match agency.map(str::trim).filter(|a| !a.is_empty()) {
-            Some(a) => Some(AgencyCode::parse(a).map_err(AppError::invalid)?),
+            Some(a) => Some(AgencyCode::parse(a)?),
             None => None,
         };
         if !by.is_manager() {
             return Err(AppError::forbidden(
+                ErrorCode::ManagersOnly,
                 "only supervisors and the city head can see performance",
             ));
         }
-        let agency = agency_scope(by, requested).map_err(AppError::forbidden)?;
+        let agency = agency_scope(by, requested)?;
         if from >= to {
-            return Err(AppError::invalid("from must be before to"));
+            return Err(AppError::invalid(
+                ErrorCode::PeriodReversed,
+                "from must be before to",
+            ));
         }
         if to - from > Duration::days(MAX_PERIOD_DAYS) {
-            return Err(AppError::invalid(format!(
-                "the period must be at most {MAX_PERIOD_DAYS} days"
-            )));
+            return Err(AppError::invalid(
+                ErrorCode::PeriodTooLong,
+                format!("the period must be at most {MAX_PERIOD_DAYS} days"),
+            )
+            .with("max_days", MAX_PERIOD_DAYS));
         }
         let catalog = self.catalog();
         let agencies: Vec<AgencyCode> = match &agency {
             Some(a) if catalog.agency(a).is_none() => {
-                return Err(AppError::invalid(format!("unknown agency '{a}'")));
+                return Err(AppError::invalid(
+                    ErrorCode::AgencyUnknown,
+                    format!("unknown agency '{a}'"),
+                )
+                .with("agency", a));
             }
             Some(a) => vec![a.clone()],
             None => catalog.agencies().map(|a| a.code.clone()).collect(),

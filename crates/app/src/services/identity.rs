@@ -1,12 +1,12 @@
 //! Identity: accounts, login and the catalog of agencies and categories.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::ports::{StoreError, UserRecord};
 use crate::security::{hash_password, open_anon_key, seal_anon_key, verify_password};
 use crate::state::App;
 use crate::views::UserView;
 use lapor_domain::access::{Principal, Role};
-use lapor_domain::catalog::{Agency, AgencyCode, Category, CategorySlug};
+use lapor_domain::catalog::{Agency, AgencyCode, Category, parse_name};
 use lapor_domain::ids::UserId;
 use std::sync::OnceLock;
 
@@ -27,6 +27,7 @@ pub struct Session {
 }
 
 fn valid_username(u: &str) -> Result<String, AppError> {
+    lapor_domain::text::no_nul("username", u)?;
     let u = u.trim().to_ascii_lowercase();
     let ok = (3..=32).contains(&u.len())
         && u.bytes().all(|b| {
@@ -36,6 +37,7 @@ fn valid_username(u: &str) -> Result<String, AppError> {
         Ok(u)
     } else {
         Err(AppError::invalid(
+            ErrorCode::UsernameInvalid,
             "username must be 3-32 characters: letters, digits, '.', '_' or '-'",
         ))
     }
@@ -43,10 +45,16 @@ fn valid_username(u: &str) -> Result<String, AppError> {
 
 fn valid_password(p: &str) -> Result<(), AppError> {
     if p.chars().count() < 8 {
-        return Err(AppError::invalid("password must be at least 8 characters"));
+        return Err(AppError::invalid(
+            ErrorCode::PasswordTooShort,
+            "password must be at least 8 characters",
+        ));
     }
     if p.len() > 1024 {
-        return Err(AppError::invalid("password must be at most 1024 bytes"));
+        return Err(AppError::invalid(
+            ErrorCode::PasswordTooLong,
+            "password must be at most 1024 bytes",
+        ));
     }
     Ok(())
 }
@@ -78,17 +86,25 @@ impl App {
                 .filter(|a| !a.is_empty()),
         ) {
             (true, Some(a)) => {
-                let code = AgencyCode::parse(a).map_err(AppError::invalid)?;
+                let code = AgencyCode::parse(a)?;
                 if self.catalog().agency(&code).is_none() {
-                    return Err(AppError::invalid(format!("unknown agency '{code}'")));
+                    return Err(unknown_agency(&code));
                 }
                 Some(code)
             }
             (true, None) => {
-                return Err(AppError::invalid(format!("a {} needs an agency", new.role)));
+                return Err(AppError::invalid(
+                    ErrorCode::AgencyRequired,
+                    format!("a {} needs an agency", new.role),
+                )
+                .with("role", new.role));
             }
             (false, Some(_)) => {
-                return Err(AppError::invalid(format!("a {} has no agency", new.role)));
+                return Err(AppError::invalid(
+                    ErrorCode::AgencyNotAllowed,
+                    format!("a {} has no agency", new.role),
+                )
+                .with("role", new.role));
             }
             (false, None) => None,
         };
@@ -113,10 +129,11 @@ impl App {
         };
         match self.stores().identity.insert_user(&user).await {
             Ok(()) => Ok(user_view(&user)),
-            Err(StoreError::Conflict(_)) => Err(AppError::conflict(format!(
-                "username '{}' is taken",
-                user.username
-            ))),
+            Err(StoreError::Conflict(_)) => Err(AppError::conflict(
+                ErrorCode::UsernameTaken,
+                format!("username '{}' is taken", user.username),
+            )
+            .with("username", &user.username)),
             Err(e) => Err(e.into()),
         }
     }
@@ -124,10 +141,12 @@ impl App {
     /// Checks the password with argon2id (off the async threads) and issues a
     /// token. Unknown users cost the same time as wrong passwords.
     pub async fn login(&self, username: &str, password: &str) -> Result<Session, AppError> {
-        let bad = || AppError::Unauthorized("invalid username or password".into());
+        let bad = || AppError::unauthorized(ErrorCode::LoginFailed, "invalid username or password");
         if username.len() > 64 || password.len() > 1024 {
             return Err(bad());
         }
+        // PostgreSQL cannot even compare a NUL; the same 400 on every engine.
+        lapor_domain::text::no_nul("username", username)?;
         let username = username.trim().to_ascii_lowercase();
         let user = self.stores().identity.user_by_username(&username).await?;
         // A repeated successful login skips argon2id (see LoginCache).
@@ -234,6 +253,7 @@ impl App {
                 .map(user_view)
                 .collect()),
             _ => Err(AppError::forbidden(
+                ErrorCode::ManagersOnly,
                 "only supervisors and the city head can list staff",
             )),
         }
@@ -241,8 +261,8 @@ impl App {
 
     pub async fn add_agency(&self, by: &Principal, code: &str, name: &str) -> Result<(), AppError> {
         require_admin(by)?;
-        let code = AgencyCode::parse(code).map_err(AppError::invalid)?;
-        let name = lapor_domain::text::bounded("name", name, 120).map_err(AppError::invalid)?;
+        let code = AgencyCode::parse(code)?;
+        let name = parse_name(name)?;
         self.stores()
             .identity
             .upsert_agency(&Agency { code, name })
@@ -259,11 +279,12 @@ impl App {
         agency: &str,
     ) -> Result<(), AppError> {
         require_admin(by)?;
-        let slug = CategorySlug::parse(slug).map_err(AppError::invalid)?;
-        let name = lapor_domain::text::bounded("name", name, 120).map_err(AppError::invalid)?;
-        let agency = AgencyCode::parse(agency).map_err(AppError::invalid)?;
-        if self.catalog().agency(&agency).is_none() {
-            return Err(AppError::invalid(format!("unknown agency '{agency}'")));
+        let catalog = self.catalog();
+        let slug = catalog.slug_to_save(slug)?;
+        let name = parse_name(name)?;
+        let agency = AgencyCode::parse(agency)?;
+        if catalog.agency(&agency).is_none() {
+            return Err(unknown_agency(&agency));
         }
         self.stores()
             .identity
@@ -279,9 +300,15 @@ pub fn require_admin(by: &Principal) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::forbidden(
+            ErrorCode::AdminOnly,
             "only the city head (admin) may do this",
         ))
     }
+}
+
+fn unknown_agency(code: &AgencyCode) -> AppError {
+    AppError::invalid(ErrorCode::AgencyUnknown, format!("unknown agency '{code}'"))
+        .with("agency", code)
 }
 
 pub fn user_view(u: &UserRecord) -> UserView {

@@ -1,7 +1,7 @@
 //! Operations: the officers' inbox and the case lifecycle. Only the
 //! responsible agency's staff (and the city head) may see or act on a case.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::ports::{InboxFilter, InboxSort, Paging, StoreError};
 use crate::state::App;
 use crate::views::{CaseDetail, CaseView, Listing};
@@ -9,7 +9,7 @@ use lapor_domain::access::{Principal, Role, agency_scope};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
 use lapor_domain::events::{CaseAnswered, DomainEvent, StatusUpdated};
 use lapor_domain::ids::{AnswerId, ReportId};
-use lapor_domain::lifecycle::{Status, TransitionError, transition};
+use lapor_domain::lifecycle::{Status, transition};
 
 /// What an inbox page shows. Paging: `Paging::Keyset` (a cursor from the
 /// previous page's `next_cursor`; newest first only: with another sort and
@@ -66,14 +66,27 @@ pub struct StatusChange {
 
 fn page_size(n: i64) -> Result<i64, AppError> {
     if n < 1 {
-        return Err(AppError::invalid("limit and per_page must be 1 or more"));
+        return Err(AppError::invalid(
+            ErrorCode::PageSizeInvalid,
+            "limit and per_page must be 1 or more",
+        ));
     }
     Ok(n.min(100))
 }
 
+fn other_agency() -> AppError {
+    AppError::forbidden(
+        ErrorCode::OtherAgency,
+        "this case belongs to another agency",
+    )
+}
+
 fn require_staff(by: &Principal) -> Result<(), AppError> {
     if by.role == Role::Citizen {
-        return Err(AppError::forbidden("only agency staff can work cases"));
+        return Err(AppError::forbidden(
+            ErrorCode::StaffOnly,
+            "only agency staff can work cases",
+        ));
     }
     Ok(())
 }
@@ -84,26 +97,41 @@ impl App {
     pub async fn inbox(&self, by: &Principal, q: &InboxQuery) -> Result<InboxPage, AppError> {
         require_staff(by)?;
         let requested = match q.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-            Some(a) => Some(AgencyCode::parse(a).map_err(AppError::invalid)?),
+            Some(a) => Some(AgencyCode::parse(a)?),
             None => None,
         };
-        let agency = agency_scope(by, requested).map_err(AppError::forbidden)?;
+        let agency = agency_scope(by, requested)?;
+        // As analytics does: an agency the catalog does not know is a
+        // mistake, not an empty inbox.
+        if let Some(a) = &agency
+            && self.catalog().agency(a).is_none()
+        {
+            return Err(AppError::invalid(
+                ErrorCode::AgencyUnknown,
+                format!("unknown agency '{a}'"),
+            )
+            .with("agency", a));
+        }
         let category = match q
             .category
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
         {
-            Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
+            Some(c) => Some(CategorySlug::parse(c)?),
             None => None,
         };
         let paging = match q.paging {
             Paging::Keyset { after, limit } => {
                 if after.is_some() && q.sort != InboxSort::Newest {
-                    return Err(AppError::invalid(format!(
-                        "sort={} pages with page/per_page, not cursor",
-                        q.sort.as_str()
-                    )));
+                    return Err(AppError::invalid(
+                        ErrorCode::CursorWithSort,
+                        format!(
+                            "sort={} pages with page/per_page, not cursor",
+                            q.sort.as_str()
+                        ),
+                    )
+                    .with("sort", q.sort.as_str()));
                 }
                 if q.sort != InboxSort::Newest {
                     // The other orders page by offset (with a total).
@@ -120,7 +148,10 @@ impl App {
             }
             Paging::Offset { page, per_page } => {
                 if !(1..=1_000_000).contains(&page) {
-                    return Err(AppError::invalid("page must be between 1 and 1000000"));
+                    return Err(AppError::invalid(
+                        ErrorCode::PageOutOfRange,
+                        "page must be between 1 and 1000000",
+                    ));
                 }
                 Paging::Offset {
                     page,
@@ -154,9 +185,9 @@ impl App {
             .operations
             .case_detail(id)
             .await?
-            .ok_or_else(|| AppError::not_found("case not found"))?;
+            .ok_or_else(|| AppError::not_found(ErrorCode::CaseNotFound, "case not found"))?;
         if !by.works_cases_of(&detail.case.owner_agency) {
-            return Err(AppError::forbidden("this case belongs to another agency"));
+            return Err(other_agency());
         }
         let mut detail = detail;
         detail.case = detail.case.with_overdue(self.now());
@@ -196,12 +227,15 @@ impl App {
             .operations
             .case_state(id)
             .await?
-            .ok_or_else(|| AppError::not_found("case not found"))?;
+            .ok_or_else(|| AppError::not_found(ErrorCode::CaseNotFound, "case not found"))?;
         if !by.works_cases_of(&case.agency) {
-            return Err(AppError::forbidden("this case belongs to another agency"));
+            return Err(other_agency());
         }
         if case.withdrawn {
-            return Err(AppError::conflict("the reporter has withdrawn this report"));
+            return Err(AppError::conflict(
+                ErrorCode::ReportWithdrawn,
+                "the reporter has withdrawn this report",
+            ));
         }
         Ok(case)
     }
@@ -214,12 +248,7 @@ impl App {
         reason: Option<&str>,
     ) -> Result<StatusChange, AppError> {
         let case = self.authorized_case(by, id).await?;
-        let reason = transition(case.status, to, reason).map_err(|e| match e {
-            TransitionError::ReasonRequired | TransitionError::ReasonTooLong => {
-                AppError::invalid(e)
-            }
-            _ => AppError::conflict(e),
-        })?;
+        let reason = transition(case.status, to, reason)?;
         let now = self.now();
         let change = StatusUpdated {
             report_id: id,
@@ -240,6 +269,7 @@ impl App {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
                 return Err(AppError::conflict(
+                    ErrorCode::ConcurrentUpdate,
                     "the case was changed by someone else; reload and try again",
                 ));
             }
@@ -261,8 +291,7 @@ impl App {
         message: &str,
     ) -> Result<CaseAnswered, AppError> {
         let case = self.authorized_case(by, id).await?;
-        let message =
-            lapor_domain::text::bounded("message", message, 2000).map_err(AppError::invalid)?;
+        let message = lapor_domain::text::bounded("message", message, 2000)?;
         let now = self.now();
         let answered = CaseAnswered {
             report_id: id,

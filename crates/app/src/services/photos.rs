@@ -13,7 +13,7 @@
 //!    acknowledged photo therefore always has its file; a failed commit
 //!    removes the files it wrote.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::ports::{NewPhoto, StoreError};
 use crate::state::App;
 use crate::views::PhotoRef;
@@ -79,6 +79,11 @@ fn human(bytes: usize) -> String {
     }
 }
 
+/// Names the file of a batch an error is about (1-based), for translations.
+fn in_batch(e: AppError, i: usize, n: usize) -> AppError {
+    e.with("index", i + 1).with("count", n)
+}
+
 /// "the photo" or "photo 2 of 3", for messages about one file of a batch.
 fn which(i: usize, n: usize) -> String {
     if n == 1 {
@@ -100,26 +105,42 @@ impl App {
         let n = uploads.len();
         if n == 0 {
             return Err(AppError::invalid(
+                ErrorCode::PhotosMissing,
                 "send at least one photo (a JPEG, PNG or WebP file)",
             ));
         }
         if n > MAX_PHOTOS_PER_REPORT {
-            return Err(AppError::conflict(format!(
-                "at most {MAX_PHOTOS_PER_REPORT} photos per report; {n} were sent"
-            )));
+            return Err(AppError::conflict(
+                ErrorCode::TooManyPhotos,
+                format!("at most {MAX_PHOTOS_PER_REPORT} photos per report; {n} were sent"),
+            )
+            .with("max", MAX_PHOTOS_PER_REPORT));
         }
         let max = self.config().max_photo_bytes;
         for (i, u) in uploads.iter().enumerate() {
             if u.len() > max {
-                return Err(AppError::TooLarge(format!(
-                    "{} is {}; the limit is {} per photo",
-                    which(i, n),
-                    human(u.len()),
-                    human(max)
-                )));
+                return Err(in_batch(
+                    AppError::too_large(
+                        ErrorCode::PhotoTooLarge,
+                        format!(
+                            "{} is {}; the limit is {} per photo",
+                            which(i, n),
+                            human(u.len()),
+                            human(max)
+                        ),
+                    ),
+                    i,
+                    n,
+                )
+                .with("size", human(u.len()))
+                .with("limit", human(max)));
             }
             if u.is_empty() {
-                return Err(AppError::invalid(format!("{} is empty", which(i, n))));
+                return Err(in_batch(
+                    AppError::invalid(ErrorCode::PhotoEmpty, format!("{} is empty", which(i, n))),
+                    i,
+                    n,
+                ));
             }
         }
         let mut out = Vec::with_capacity(n);
@@ -138,20 +159,43 @@ impl App {
                 .map_err(|e| AppError::Internal(e.into()))?;
             drop(permit);
             let sanitized = result.map_err(|e| match e {
-                MediaError::Unsupported => AppError::UnsupportedMedia(format!(
-                    "{} is not a supported image: send a JPEG, PNG or WebP photo",
-                    which(i, n)
-                )),
-                MediaError::Corrupt(_) => AppError::Invalid(format!(
-                    "{} could not be read: the image is damaged or incomplete",
-                    which(i, n)
-                )),
-                MediaError::TooLarge { .. } => AppError::TooLarge(format!(
-                    "{} has too many pixels: at most {} megapixels and {} pixels per side",
-                    which(i, n),
-                    lapor_media::MAX_PIXELS / 1_000_000,
-                    lapor_media::MAX_SIDE
-                )),
+                MediaError::Unsupported => in_batch(
+                    AppError::unsupported_media(
+                        ErrorCode::PhotoUnsupported,
+                        format!(
+                            "{} is not a supported image: send a JPEG, PNG or WebP photo",
+                            which(i, n)
+                        ),
+                    ),
+                    i,
+                    n,
+                ),
+                MediaError::Corrupt(_) => in_batch(
+                    AppError::invalid(
+                        ErrorCode::PhotoDamaged,
+                        format!(
+                            "{} could not be read: the image is damaged or incomplete",
+                            which(i, n)
+                        ),
+                    ),
+                    i,
+                    n,
+                ),
+                MediaError::TooLarge { .. } => in_batch(
+                    AppError::too_large(
+                        ErrorCode::PhotoTooManyPixels,
+                        format!(
+                            "{} has too many pixels: at most {} megapixels and {} pixels per side",
+                            which(i, n),
+                            lapor_media::MAX_PIXELS / 1_000_000,
+                            lapor_media::MAX_SIDE
+                        ),
+                    ),
+                    i,
+                    n,
+                )
+                .with("megapixels", lapor_media::MAX_PIXELS / 1_000_000)
+                .with("side", lapor_media::MAX_SIDE),
                 MediaError::Encode(m) => AppError::Internal(anyhow::anyhow!("re-encoding: {m}")),
             })?;
             out.push(PreparedPhoto { sanitized });
@@ -221,7 +265,7 @@ impl App {
         {
             self.remove_photo_files(report_id, &saved).await;
             return Err(match e {
-                StoreError::Conflict(m) => AppError::Conflict(m),
+                StoreError::Conflict(m) => AppError::conflict(ErrorCode::ConcurrentUpdate, m),
                 other => other.into(),
             });
         }
@@ -296,7 +340,10 @@ impl App {
                 .await?
                 .contains(&photo_id);
         if !listed {
-            return Err(AppError::not_found("photo not found"));
+            return Err(AppError::not_found(
+                ErrorCode::PhotoNotFound,
+                "photo not found",
+            ));
         }
         let bytes = self
             .photo_files()
@@ -304,7 +351,7 @@ impl App {
             .await?
             .ok_or_else(|| {
                 tracing::error!(%report_id, %photo_id, thumb, "a recorded photo has no file");
-                AppError::not_found("photo not found")
+                AppError::not_found(ErrorCode::PhotoNotFound, "photo not found")
             })?;
         Ok(PhotoFile {
             bytes,

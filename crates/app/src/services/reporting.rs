@@ -1,7 +1,7 @@
 //! Reporting: citizens' commands on reports, and the visibility-aware
 //! queries of the read side.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::ports::{FeedSort, Paging, ReportFilter, StoreError};
 use crate::state::App;
 use crate::views::{CategoryStats, Listing, ReportView, TimelineEntry};
@@ -36,7 +36,7 @@ impl App {
             .reporting
             .report(id)
             .await?
-            .ok_or_else(|| AppError::not_found("report not found"))?;
+            .ok_or_else(report_not_found)?;
         // Operations decides the status; the reporting side learns of a
         // change only through the event flow. Without this, an edit made
         // just after an officer took the case was accepted (and a category
@@ -76,7 +76,9 @@ impl App {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(m)) => return Err(AppError::Conflict(m)),
+            Err(StoreError::Conflict(m)) => {
+                return Err(AppError::conflict(ErrorCode::ConcurrentUpdate, m));
+            }
             Err(e) => return Err(e.into()),
         }
         self.signals().outbox_appended();
@@ -110,7 +112,10 @@ impl App {
                 self.signals().outbox_appended();
                 Ok(count)
             }
-            None => Err(AppError::conflict("you have already upvoted this report")),
+            None => Err(AppError::conflict(
+                ErrorCode::AlreadyUpvoted,
+                "you have already upvoted this report",
+            )),
         }
     }
 
@@ -124,7 +129,7 @@ impl App {
         if can_view(Some(by), access) {
             Ok(())
         } else {
-            Err(AppError::not_found("report not found"))
+            Err(report_not_found())
         }
     }
 
@@ -171,20 +176,29 @@ impl App {
         let search = match search.map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) if s.len() > 200 => {
                 return Err(AppError::invalid(
+                    ErrorCode::TextTooLong,
                     "search text is limited to 200 characters",
-                ));
+                )
+                .with("field", "search")
+                .with("max", 200));
             }
-            Some(s) => Some(s.to_owned()),
+            Some(s) => {
+                lapor_domain::text::no_nul("search", s)?;
+                Some(s.to_owned())
+            }
             None => None,
         };
         let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
+            Some(c) => Some(CategorySlug::parse(c)?),
             None => None,
         };
         let only_owners = match (only_mine, by) {
             (true, Some(p)) => Some(p.owners()),
             (true, None) => {
-                return Err(AppError::Unauthorized("log in to see your reports".into()));
+                return Err(AppError::unauthorized(
+                    ErrorCode::LoginRequired,
+                    "log in to see your reports",
+                ));
             }
             (false, _) => None,
         };
@@ -227,18 +241,15 @@ impl App {
             .read
             .report(id, by.is_some())
             .await?
-            .ok_or_else(|| AppError::not_found("report not found"))?;
-        let owner = r
-            .owner
-            .clone()
-            .ok_or_else(|| AppError::not_found("report not found"))?;
+            .ok_or_else(report_not_found)?;
+        let owner = r.owner.clone().ok_or_else(report_not_found)?;
         let access = ReportAccess {
             visibility: r.visibility,
             owner: &owner,
             agency: &r.owner_agency,
         };
         if !can_view(by, access) {
-            return Err(AppError::not_found("report not found"));
+            return Err(report_not_found());
         }
         // The timeline (answers, escalations) is for the reporter and staff.
         let involved = by.is_some_and(|p| p.owns(&owner) || p.works_cases_of(&r.owner_agency));
@@ -281,11 +292,15 @@ impl App {
 
     pub async fn statistics(&self, category: Option<&str>) -> Result<Vec<CategoryStats>, AppError> {
         let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => Some(CategorySlug::parse(c).map_err(AppError::invalid)?),
+            Some(c) => Some(CategorySlug::parse(c)?),
             None => None,
         };
         Ok(self.stores().read.statistics(category.as_ref()).await?)
     }
+}
+
+fn report_not_found() -> AppError {
+    AppError::not_found(ErrorCode::ReportNotFound, "report not found")
 }
 
 /// Removes the reporter's identity unless the caller may see it.

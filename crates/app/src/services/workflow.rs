@@ -1,6 +1,6 @@
 //! Workflow: SLA status and configuration, escalations and notifications.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::ports::{NewNotification, SlaConfig, SlaFilter};
 use crate::state::App;
 use crate::views::{EscalationView, Listing, NotificationView, SlaView};
@@ -49,17 +49,18 @@ impl App {
     ) -> Result<SlaConfig, AppError> {
         if !by.is_manager() {
             return Err(AppError::forbidden(
+                ErrorCode::ManagersOnly,
                 "only supervisors and the city head may change the SLA",
             ));
         }
-        let seconds = sla::validate_duration(seconds, self.config().min_sla_seconds)
-            .map_err(AppError::invalid)?;
+        let seconds = sla::validate_duration(seconds, self.config().min_sla_seconds)?;
         let category = match category.map(str::trim).filter(|c| !c.is_empty()) {
             Some(c) => {
                 let catalog = self.catalog();
-                let (cat, _) = catalog.route(c).map_err(AppError::invalid)?;
+                let (cat, _) = catalog.route(c)?;
                 if by.role != Role::Admin && !by.is_staff_of(&cat.agency) {
                     return Err(AppError::forbidden(
+                        ErrorCode::OtherAgency,
                         "a supervisor may only set the SLA of their agency's categories",
                     ));
                 }
@@ -68,6 +69,7 @@ impl App {
             None if by.role == Role::Admin => None,
             None => {
                 return Err(AppError::forbidden(
+                    ErrorCode::DefaultSlaAdminOnly,
                     "only the city head may change the default SLA; name a category",
                 ));
             }
@@ -117,7 +119,10 @@ impl App {
                 .notifications(&by.owners(), false, 1000)
                 .await?;
             if !all.iter().any(|x| Some(x.id) == id) {
-                return Err(AppError::not_found("notification not found"));
+                return Err(AppError::not_found(
+                    ErrorCode::NotificationNotFound,
+                    "notification not found",
+                ));
             }
         }
         Ok(n)
@@ -135,7 +140,10 @@ impl App {
                 .workflow
                 .escalations(by.agency.as_ref(), limit)
                 .await?),
-            Role::Citizen => Err(AppError::forbidden("only staff can see escalations")),
+            Role::Citizen => Err(AppError::forbidden(
+                ErrorCode::StaffOnly,
+                "only staff can see escalations",
+            )),
         }
     }
 

@@ -1,17 +1,18 @@
 //! The city head's configuration: staff accounts, agencies, categories.
 
+use crate::body::SortedData;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, AuthUser};
+use crate::wire::accounts::{Done, User};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapor_app::App;
 use lapor_app::services::identity::{NewUser, require_admin};
 use lapor_domain::access::{BadRole, Role};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 pub fn router() -> Router<App> {
@@ -22,14 +23,12 @@ pub fn router() -> Router<App> {
 }
 
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])), responses(
-    (status = 200, description = "Accounts (the agency's for a supervisor)"), (status = 403, description = "Not a manager")))]
-pub async fn list_users(
-    State(app): State<App>,
-    AuthUser(p): AuthUser,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        json!({ "success": true, "data": app.list_users(&p).await? }),
-    ))
+    (status = 200, description = "Accounts (the agency's for a supervisor)", body = SortedData<Vec<User>>),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Not a manager")))]
+pub async fn list_users(State(app): State<App>, AuthUser(p): AuthUser) -> ApiResult<Response> {
+    let users = app.list_users(&p).await?;
+    let body = SortedData::ok(users.iter().map(User::from).collect::<Vec<_>>());
+    Ok(Json(body).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,13 +42,14 @@ pub struct NewUserBody {
 }
 
 #[utoipa::path(post, path = "/admin/users", tag = "admin", request_body = NewUserBody, security(("bearer" = [])), responses(
-    (status = 201, description = "Created"), (status = 400, description = "Invalid"), (status = 403, description = "Not the city head"),
+    (status = 201, description = "Created", body = SortedData<User>), (status = 400, description = "Invalid"),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Not the city head"),
     (status = 409, description = "Username taken")))]
 pub async fn post_user(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ApiJson(b): ApiJson<NewUserBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     require_admin(&p)?;
     let role: Role = b
         .role
@@ -63,10 +63,7 @@ pub async fn post_user(
             agency: b.agency,
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "success": true, "data": user })),
-    ))
+    Ok((StatusCode::CREATED, Json(SortedData::ok(User::from(&user)))).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,14 +73,18 @@ pub struct AgencyBody {
 }
 
 #[utoipa::path(post, path = "/admin/agencies", tag = "admin", request_body = AgencyBody, security(("bearer" = [])), responses(
-    (status = 200, description = "Saved"), (status = 400, description = "Invalid"), (status = 403, description = "Not the city head")))]
+    (status = 200, description = "Saved", body = Done), (status = 400, description = "Invalid"),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Not the city head")))]
 pub async fn post_agency(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ApiJson(b): ApiJson<AgencyBody>,
 ) -> ApiResult<impl IntoResponse> {
     app.add_agency(&p, &b.code, &b.name).await?;
-    Ok(Json(json!({ "success": true, "message": "Agency saved" })))
+    Ok(Json(Done {
+        message: "Agency saved",
+        success: true,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,14 +96,16 @@ pub struct CategoryBody {
 }
 
 #[utoipa::path(post, path = "/admin/categories", tag = "admin", request_body = CategoryBody, security(("bearer" = [])), responses(
-    (status = 200, description = "Saved"), (status = 400, description = "Invalid or unknown agency"), (status = 403, description = "Not the city head")))]
+    (status = 200, description = "Saved", body = Done), (status = 400, description = "Invalid or unknown agency"),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Not the city head")))]
 pub async fn post_category(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ApiJson(b): ApiJson<CategoryBody>,
 ) -> ApiResult<impl IntoResponse> {
     app.add_category(&p, &b.slug, &b.name, &b.agency).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Category saved" }),
-    ))
+    Ok(Json(Done {
+        message: "Category saved",
+        success: true,
+    }))
 }

@@ -1,8 +1,10 @@
 //! Performance analytics for supervisors and the city head (served by the
 //! operations role, which owns the cases the figures come from).
 
+use crate::body::SortedData;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, AuthUser};
+use crate::wire::analytics::Performance;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -10,7 +12,6 @@ use axum::{Json, Router};
 use lapor_app::App;
 use lapor_domain::Timestamp;
 use serde::Deserialize;
-use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, Time};
@@ -56,7 +57,7 @@ fn parse_time(name: &str, s: &str, end: bool) -> Result<Timestamp, ApiError> {
 /// resolved per day, for the cases filed in `[from, to)` (at most 366
 /// days). Definitions in docs/api.md.
 #[utoipa::path(get, path = "/analytics/performance", tag = "analytics", params(PerformanceParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, data}`", body = lapor_app::views::PerformanceView),
+    (status = 200, description = "The figures", body = SortedData<Performance>),
     (status = 400, description = "Bad date, agency or period"), (status = 401, description = "Not logged in"),
     (status = 403, description = "Not a supervisor or the city head, or another agency")))]
 pub async fn get_performance(
@@ -78,7 +79,7 @@ pub async fn get_performance(
         None => to - Duration::days(DEFAULT_DAYS),
     };
     let data = app.performance(&p, q.agency.as_deref(), from, to).await?;
-    Ok(Json(json!({ "success": true, "data": data })))
+    Ok(Json(SortedData::ok(Performance::from(data))))
 }
 
 #[cfg(test)]

@@ -2,16 +2,16 @@
 
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, AuthUser};
+use crate::wire::accounts::{LoggedIn, Me, Registered, User};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapor_app::App;
 use lapor_app::services::identity::NewUser;
-use lapor_domain::access::{Principal, Role};
+use lapor_domain::access::Role;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 pub fn router() -> Router<App> {
@@ -27,42 +27,34 @@ pub struct Credentials {
     pub password: String,
 }
 
-fn user_json(p: &Principal) -> Value {
-    json!({
-        "id": p.user_id,
-        "username": p.username,
-        "role": p.role,
-        "agency": p.agency,
-    })
-}
-
 /// Seed 1's login: `{success, token, user:{id, role, agency}}`.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Credentials, responses(
-    (status = 200, description = "Logged in; use the token as `Authorization: Bearer <token>`"),
-    (status = 401, description = "Bad credentials")))]
+    (status = 200, description = "Logged in; use the token as `Authorization: Bearer <token>`", body = LoggedIn),
+    (status = 400, description = "Malformed body"), (status = 401, description = "Bad credentials")))]
 pub async fn post_login(
     State(app): State<App>,
     ApiJson(body): ApiJson<Credentials>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let session = app.login(&body.username, &body.password).await?;
-    Ok(Json(json!({
-        "success": true,
-        "token": session.token,
-        "token_type": "Bearer",
-        "expires_in": app.tokens().lifetime_secs,
-        "user": user_json(&session.principal),
-    })))
+    let body = LoggedIn {
+        expires_in: app.tokens().lifetime_secs,
+        success: true,
+        token: &session.token,
+        token_type: "Bearer",
+        user: User::from(&session.principal),
+    };
+    Ok(Json(body).into_response())
 }
 
 /// Citizens register themselves; staff accounts are made by the city head.
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = Credentials, responses(
-    (status = 201, description = "Registered and logged in"),
+    (status = 201, description = "Registered and logged in", body = Registered),
     (status = 400, description = "Invalid username or password"),
     (status = 409, description = "Username taken")))]
 pub async fn post_register(
     State(app): State<App>,
     ApiJson(body): ApiJson<Credentials>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     app.create_user(NewUser {
         username: body.username.clone(),
         password: body.password.clone(),
@@ -71,19 +63,21 @@ pub async fn post_register(
     })
     .await?;
     let session = app.login(&body.username, &body.password).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "success": true,
-            "message": "Account created",
-            "token": session.token,
-            "user": user_json(&session.principal),
-        })),
-    ))
+    let body = Registered {
+        message: "Account created",
+        success: true,
+        token: &session.token,
+        user: User::from(&session.principal),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 #[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, description = "The caller"), (status = 401, description = "No or bad token")))]
-pub async fn get_me(AuthUser(p): AuthUser) -> impl IntoResponse {
-    Json(json!({ "success": true, "user": user_json(&p) }))
+    (status = 200, description = "The caller", body = Me), (status = 401, description = "No or bad token")))]
+pub async fn get_me(AuthUser(p): AuthUser) -> Response {
+    let body = Me {
+        success: true,
+        user: User::from(&p),
+    };
+    Json(body).into_response()
 }

@@ -4,19 +4,17 @@ use super::{ListParams, limit};
 use crate::body::Data;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, ReportIdPath};
+use crate::wire::cases::{AnswerData, AnswerSent, Case, Detail, Inbox, InboxMeta, StatusChanged};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use lapor_app::App;
 use lapor_app::ports::{InboxSort, Paging};
 use lapor_app::services::operations::{InboxPage, InboxQuery};
-use lapor_app::views::CaseView;
-use lapor_domain::catalog::AgencyCode;
 use lapor_domain::lifecycle::{BadStatus, Status};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<App> {
@@ -52,14 +50,14 @@ pub struct InboxParams {
 /// The caller's agency's cases (newest first unless sorted otherwise), with
 /// each case's SLA due time; never another agency's.
 #[utoipa::path(get, path = "/cases/inbox", tag = "cases", params(InboxParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, agency, data, meta:{next_cursor}}`; with offset paging `meta:{total, page, per_page, next_cursor:null}`"),
+    (status = 200, description = "`meta:{next_cursor}`; with offset paging `meta:{total, page, per_page, next_cursor:null}`", body = Inbox),
     (status = 400, description = "Bad filter, sort or paging"),
     (status = 401, description = "Not logged in"), (status = 403, description = "Not staff")))]
 pub async fn get_inbox(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ApiQuery(q): ApiQuery<InboxParams>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let params = ListParams {
         status: q.status,
         cursor: q.cursor,
@@ -112,48 +110,27 @@ pub async fn get_inbox(
             next_cursor: cases.next_cursor,
         },
     };
-    Ok(Json(InboxBody {
+    let body = Inbox {
         success: true,
-        agency,
-        data: cases.items,
+        agency: agency.as_ref(),
+        data: cases.items.iter().map(Case::from).collect(),
         meta,
-    }))
-}
-
-/// The inbox response, serialized straight from the views (see [`crate::body`]).
-#[derive(Serialize)]
-struct InboxBody {
-    success: bool,
-    agency: Option<AgencyCode>,
-    data: Vec<CaseView>,
-    meta: InboxMeta,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum InboxMeta {
-    Offset {
-        total: Option<i64>,
-        page: i64,
-        per_page: i64,
-        next_cursor: Option<String>,
-    },
-    Keyset {
-        next_cursor: Option<String>,
-    },
+    };
+    Ok(Json(body).into_response())
 }
 
 /// A case with its history and answers.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases", security(("bearer" = [])),
     params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 200, description = "`{success, data}`"), (status = 403, description = "Another agency's case"), (status = 404, description = "Unknown")))]
+    (status = 200, description = "The case", body = Data<Detail>), (status = 400, description = "Malformed id"),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Another agency's case"), (status = 404, description = "Unknown")))]
 pub async fn get_case(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ReportIdPath(id): ReportIdPath,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let detail = app.case_detail(&p, id).await?;
-    Ok(Json(Data::ok(detail)))
+    Ok(Json(Data::ok(Detail::from(&detail))).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -168,8 +145,9 @@ pub struct StatusBody {
 /// or to REJECTED with a reason.
 #[utoipa::path(patch, path = "/cases/{id}/status", tag = "cases", request_body = StatusBody, security(("bearer" = [])),
     params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 200, description = "`{success, message, report_id, old_status, new_status}`"),
-    (status = 400, description = "Invalid status or missing reason"), (status = 403, description = "Another agency's case"),
+    (status = 200, description = "Changed", body = StatusChanged),
+    (status = 400, description = "Invalid status or missing reason"), (status = 401, description = "Not logged in"),
+    (status = 403, description = "Another agency's case"),
     (status = 404, description = "Unknown"), (status = 409, description = "Transition not allowed")))]
 pub async fn patch_status(
     State(app): State<App>,
@@ -182,13 +160,13 @@ pub async fn patch_status(
         .parse()
         .map_err(|e: BadStatus| ApiError::bad_request(e.to_string()))?;
     let c = app.change_status(&p, id, to, b.reason.as_deref()).await?;
-    Ok(Json(json!({
-        "success": true,
-        "message": format!("Status updated to {}", c.new_status),
-        "report_id": c.report_id,
-        "old_status": c.old_status,
-        "new_status": c.new_status,
-    })))
+    Ok(Json(StatusChanged {
+        message: format!("Status updated to {}", c.new_status),
+        new_status: c.new_status,
+        old_status: c.old_status,
+        report_id: c.report_id,
+        success: true,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -199,22 +177,20 @@ pub struct AnswerBody {
 /// An answer the reporter sees (and is notified of).
 #[utoipa::path(post, path = "/cases/{id}/answers", tag = "cases", request_body = AnswerBody, security(("bearer" = [])),
     params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 201, description = "`{success, data}`"), (status = 400, description = "Empty or too long"),
+    (status = 201, description = "Sent", body = AnswerSent), (status = 400, description = "Empty or too long"),
+    (status = 401, description = "Not logged in"),
     (status = 403, description = "Another agency's case"), (status = 404, description = "Unknown")))]
 pub async fn post_answer(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ReportIdPath(id): ReportIdPath,
     ApiJson(b): ApiJson<AnswerBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let a = app.answer_case(&p, id, &b.message).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "success": true,
-            "message": "Answer sent",
-            "data": { "id": a.answer_id, "report_id": a.report_id, "message": a.message, "officer_user_id": a.officer_user_id,
-                      "created_at": a.answered_at.format(&time::format_description::well_known::Rfc3339).ok() },
-        })),
-    ))
+    let body = AnswerSent {
+        data: AnswerData::from(&a),
+        message: "Answer sent",
+        success: true,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -1,12 +1,12 @@
 //! Liveness and readiness.
 
+use crate::wire::accounts::{Health, Ready, ReadyChecks};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lapor_app::App;
-use serde_json::json;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -16,23 +16,25 @@ pub fn router() -> Router<App> {
 
 /// Seed shape plus Lapor's fields; `instance` names the process that
 /// answered (behind a load balancer).
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "The process is up")))]
-pub async fn get_health(State(app): State<App>) -> impl IntoResponse {
-    Json(json!({
-        "status": "healthy",
-        "service": "lapor",
-        "instance": app.config().instance_id,
-        "role": app.config().roles,
-        "cqrs": "enabled",
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn get_health(State(app): State<App>) -> Response {
+    let c = app.config();
+    let body = Health {
+        cqrs: "enabled",
+        instance: &c.instance_id,
+        role: &c.roles,
+        service: "lapor",
+        status: "healthy",
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    Json(body).into_response()
 }
 
 /// Ready when the stores and the event bus answer.
 #[utoipa::path(get, path = "/ready", tag = "health", responses(
-    (status = 200, description = "Stores and bus reachable"),
-    (status = 503, description = "A dependency is down")))]
-pub async fn get_ready(State(app): State<App>) -> impl IntoResponse {
+    (status = 200, description = "Stores and bus reachable", body = Ready),
+    (status = 503, description = "A dependency is down", body = Ready)))]
+pub async fn get_ready(State(app): State<App>) -> Response {
     let store = app
         .stores()
         .workflow
@@ -47,15 +49,13 @@ pub async fn get_ready(State(app): State<App>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        Json(json!({
-            "ready": ok,
-            "instance": app.config().instance_id,
-            "checks": {
-                "stores": store.err().unwrap_or_else(|| "ok".into()),
-                "bus": bus.err().unwrap_or_else(|| "ok".into()),
-            }
-        })),
-    )
+    let body = Ready {
+        checks: ReadyChecks {
+            bus: bus.err().unwrap_or_else(|| "ok".into()),
+            stores: store.err().unwrap_or_else(|| "ok".into()),
+        },
+        instance: &app.config().instance_id,
+        ready: ok,
+    };
+    (status, Json(body)).into_response()
 }

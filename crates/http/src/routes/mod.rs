@@ -38,6 +38,9 @@ pub struct ListParams {
     pub status: Option<String>,
     /// `newest` (default) or `top` (most upvoted).
     pub sort: Option<String>,
+    /// Words to find in the title or text (at most 200 characters; `GET
+    /// /reports` only).
+    pub q: Option<String>,
 }
 
 impl ListParams {

@@ -2,15 +2,14 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, AuthUser};
+use crate::wire::notifications::Notification;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapor_app::App;
-use lapor_app::views::NotificationView;
-use lapor_domain::Timestamp;
-use lapor_domain::ids::{NotificationId, ReportId};
-use serde::{Deserialize, Serialize};
+use lapor_domain::ids::NotificationId;
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
@@ -29,38 +28,10 @@ pub struct NotificationParams {
     pub limit: Option<i64>,
 }
 
-/// One notification as the API shows it: the seed's fields (`message` in
-/// English) plus what it says as data, `kind` and `params`, for clients that
-/// render it themselves.
-#[derive(Debug, Serialize)]
-pub struct NotificationJson {
-    pub id: NotificationId,
-    pub report_id: ReportId,
-    pub kind: &'static str,
-    pub params: serde_json::Value,
-    pub message: String,
-    pub is_read: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: Timestamp,
-}
-
-impl From<NotificationView> for NotificationJson {
-    fn from(n: NotificationView) -> Self {
-        Self {
-            id: n.id,
-            report_id: n.report_id,
-            kind: n.notice.kind(),
-            params: n.notice.params(),
-            message: crate::notices::english(&n.notice),
-            is_read: n.is_read,
-            created_at: n.created_at,
-        }
-    }
-}
-
 /// Newest first, with the unread count in `meta`.
 #[utoipa::path(get, path = "/notifications/me", tag = "notifications", params(NotificationParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, data, meta:{unread_count}}`; each notification has `id`, `report_id`, `kind`, `params`, `message` (English), `is_read`, `created_at`"), (status = 401, description = "Not logged in")))]
+    (status = 200, description = "Newest first", body = crate::wire::notifications::NotificationList),
+    (status = 400, description = "Bad limit"), (status = 401, description = "Not logged in")))]
 pub async fn list_notifications(
     State(app): State<App>,
     AuthUser(p): AuthUser,
@@ -69,7 +40,7 @@ pub async fn list_notifications(
     let (items, unread) = app
         .my_notifications(&p, q.unread.unwrap_or(false), super::limit(q.limit)?)
         .await?;
-    let items: Vec<NotificationJson> = items.into_iter().map(Into::into).collect();
+    let items: Vec<Notification> = items.into_iter().map(Into::into).collect();
     Ok(Json(
         json!({ "success": true, "data": items, "meta": { "unread_count": unread } }),
     ))
@@ -77,7 +48,8 @@ pub async fn list_notifications(
 
 #[utoipa::path(post, path = "/notifications/{id}/read", tag = "notifications", security(("bearer" = [])),
     params(("id" = String, Path, description = "Notification UUID")), responses(
-    (status = 200, description = "Marked read"), (status = 400, description = "Malformed id"), (status = 404, description = "Not yours or unknown")))]
+    (status = 200, description = "Marked read", body = crate::wire::notifications::MarkedRead), (status = 400, description = "Malformed id"),
+    (status = 401, description = "Not logged in"), (status = 404, description = "Not yours or unknown")))]
 pub async fn post_read(
     State(app): State<App>,
     AuthUser(p): AuthUser,
@@ -91,7 +63,8 @@ pub async fn post_read(
 }
 
 #[utoipa::path(post, path = "/notifications/read-all", tag = "notifications", security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, updated}`")))]
+    (status = 200, description = "Marked read", body = crate::wire::notifications::MarkedRead),
+    (status = 401, description = "Not logged in")))]
 pub async fn post_read_all(
     State(app): State<App>,
     AuthUser(p): AuthUser,

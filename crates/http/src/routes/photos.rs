@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AuthUser, MaybeUser, ReportIdPath};
+use crate::wire::reports::{Jpeg, Photo, PhotosAdded};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, State};
 use axum::http::request::Parts;
@@ -13,7 +14,6 @@ use axum::{Json, Router};
 use lapor_app::App;
 use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::photo::MAX_PHOTOS_PER_REPORT;
-use serde_json::json;
 use utoipa::ToSchema;
 
 /// Form field names accepted for photo files.
@@ -89,7 +89,7 @@ fn human(bytes: usize) -> String {
     params(("id" = String, Path, description = "Report UUID")),
     request_body(content = PhotoUpload, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "`{success, message, data:[{id, url, thumb_url}]}`", body = [lapor_app::views::PhotoRef]),
+        (status = 201, description = "The report's new photos", body = PhotosAdded),
         (status = 400, description = "No photo, malformed id or form, damaged image"),
         (status = 401, description = "Not logged in"),
         (status = 403, description = "Not the report's owner"),
@@ -185,12 +185,13 @@ pub async fn post_photos(
     let prepared = app.prepare_photos(uploads).await?;
     let gps = prepared.iter().find_map(|p| p.gps());
     let photos = app.attach_photos(&p, id, prepared).await?;
-    let mut body = json!({
-        "success": true,
-        "message": "Photos added",
-        "report_id": id,
-        "data": photos,
-    });
+    let mut body = PhotosAdded {
+        data: photos.iter().map(Photo::from).collect(),
+        location_set_from_photo: None,
+        message: "Photos added",
+        report_id: id,
+        success: true,
+    };
     // Only on request: by default the position a photo carried is dropped.
     if share_location {
         let set = match gps {
@@ -203,7 +204,7 @@ pub async fn post_photos(
                 }),
             None => false,
         };
-        body["location_set_from_photo"] = json!(set);
+        body.location_set_from_photo = Some(set);
     }
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -265,8 +266,8 @@ async fn serve(
 #[utoipa::path(get, path = "/reports/{id}/photos/{photo_id}", tag = "reports",
     params(("id" = String, Path, description = "Report UUID"), ("photo_id" = String, Path, description = "Photo UUID")),
     responses(
-        (status = 200, description = "The photo (`Cache-Control: private` unless the report is PUBLIC)", content_type = "image/jpeg"),
-        (status = 400, description = "Malformed id"),
+        (status = 200, description = "The photo (`Cache-Control: private` unless the report is PUBLIC)", body = Jpeg, content_type = "image/jpeg"),
+        (status = 400, description = "Malformed id"), (status = 401, description = "Bad token"),
         (status = 404, description = "Unknown, not of this report, or the report is not visible")))]
 pub async fn get_photo(
     State(app): State<App>,
@@ -280,8 +281,8 @@ pub async fn get_photo(
 #[utoipa::path(get, path = "/reports/{id}/photos/{photo_id}/thumb", tag = "reports",
     params(("id" = String, Path, description = "Report UUID"), ("photo_id" = String, Path, description = "Photo UUID")),
     responses(
-        (status = 200, description = "The thumbnail", content_type = "image/jpeg"),
-        (status = 400, description = "Malformed id"),
+        (status = 200, description = "The thumbnail", body = Jpeg, content_type = "image/jpeg"),
+        (status = 400, description = "Malformed id"), (status = 401, description = "Bad token"),
         (status = 404, description = "Unknown, not of this report, or the report is not visible")))]
 pub async fn get_photo_thumb(
     State(app): State<App>,

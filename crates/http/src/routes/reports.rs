@@ -5,18 +5,21 @@ use super::ListParams;
 use crate::body::{Data, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser, ReportIdPath};
+use crate::wire::reports::{
+    Categories, CategoryJson, CategoryStats, Report, ReportCreated, ReportData, ReportUpdated,
+    StatusData, Upvoted, Withdrawn,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use lapor_app::App;
 use lapor_app::ports::FeedSort;
 use lapor_domain::access::Visibility;
 use lapor_domain::lifecycle::Status;
-use lapor_domain::report::{Location, Report, ReportChanges, ReportDraft};
+use lapor_domain::report::{Location, ReportChanges, ReportDraft};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 /// Citizens' commands (seed 2's command service).
@@ -84,35 +87,17 @@ fn location(
     }
 }
 
-/// The seed 2 `data` object for a write-side report.
-fn report_data(r: &Report) -> Value {
-    json!({
-        "id": r.id,
-        "report_id": r.id,
-        "title": r.title,
-        "description": r.content,
-        "content": r.content,
-        "category": r.category,
-        "owner_agency": r.agency,
-        "visibility": r.visibility,
-        "status": r.status,
-        "location": r.location,
-        "created_at": lapor_domain::Timestamp::format(r.created_at, &time::format_description::well_known::Rfc3339).ok(),
-        "updated_at": lapor_domain::Timestamp::format(r.updated_at, &time::format_description::well_known::Rfc3339).ok(),
-    })
-}
-
 /// Files a report (201). The reporter must be logged in, also for
 /// ANONYMOUS reports: anonymity hides the identity, it does not skip it.
 #[utoipa::path(post, path = "/reports", tag = "reports", request_body = CreateReport, security(("bearer" = [])), responses(
-    (status = 201, description = "Created: `{success, message, report_id, data, instance}`"),
+    (status = 201, description = "Created", body = ReportCreated),
     (status = 400, description = "Missing field, unknown category, bad location"),
     (status = 401, description = "Not logged in")))]
 pub async fn post_report(
     State(app): State<App>,
     AuthUser(p): AuthUser,
     ApiJson(b): ApiJson<CreateReport>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let content = b
         .content
         .or(b.description)
@@ -140,23 +125,21 @@ pub async fn post_report(
         location,
     };
     let report = app.create_report(&p, draft).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "success": true,
-            "message": "Report created",
-            "report_id": report.id,
-            "data": report_data(&report),
-            "instance": app.config().instance_id,
-        })),
-    ))
+    let body = ReportCreated {
+        data: ReportData::from(&report),
+        instance: &app.config().instance_id,
+        message: "Report created",
+        report_id: report.id,
+        success: true,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// Seed 2's listing, visibility-aware: without a token only PUBLIC reports;
 /// a citizen also sees their own; staff also their agency's.
 #[utoipa::path(get, path = "/reports", tag = "reports", params(ListParams), responses(
-    (status = 200, description = "`{success, data, meta:{total, page, per_page}}` or, with `cursor`/`limit`, `meta.next_cursor`"),
-    (status = 400, description = "Bad filter or paging")))]
+    (status = 200, description = "`meta:{total, page, per_page}` or, with `cursor`/`limit`, `meta:{limit, next_cursor}`", body = Page<Report>),
+    (status = 400, description = "Bad filter or paging"), (status = 401, description = "Bad token")))]
 pub async fn list_reports(
     State(app): State<App>,
     MaybeUser(p): MaybeUser,
@@ -164,21 +147,22 @@ pub async fn list_reports(
 ) -> ApiResult<impl IntoResponse> {
     let paging = q.paging(true)?;
     let l = app
-        .list_reports(
+        .search_reports(
             p.as_ref(),
             q.category.as_deref(),
             q.status()?,
+            q.q.as_deref(),
             q.sort()?,
             paging,
-            false,
         )
         .await?;
-    Ok(Json(Page::new(l, paging)))
+    Ok(Json(Page::new(l, paging).map(Report)))
 }
 
 /// The caller's own reports (ANONYMOUS ones included), newest first.
 #[utoipa::path(get, path = "/reports/me", tag = "reports", params(ListParams), security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, data}`"), (status = 401, description = "Not logged in")))]
+    (status = 200, description = "The caller's reports", body = Page<Report>), (status = 400, description = "Bad filter or paging"),
+    (status = 401, description = "Not logged in")))]
 pub async fn list_my_reports(
     State(app): State<App>,
     AuthUser(p): AuthUser,
@@ -195,12 +179,12 @@ pub async fn list_my_reports(
             true,
         )
         .await?;
-    Ok(Json(Page::new(l, paging)))
+    Ok(Json(Page::new(l, paging).map(Report)))
 }
 
 /// PUBLIC reports only, newest first (or `sort=top`).
 #[utoipa::path(get, path = "/reports/public", tag = "reports", params(ListParams), responses(
-    (status = 200, description = "`{success, data}`")))]
+    (status = 200, description = "PUBLIC reports", body = Page<Report>), (status = 400, description = "Bad filter or paging")))]
 pub async fn list_public_reports(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<ListParams>,
@@ -209,20 +193,21 @@ pub async fn list_public_reports(
     let l = app
         .public_reports(q.category.as_deref(), q.status()?, q.sort()?, paging)
         .await?;
-    Ok(Json(Page::new(l, paging)))
+    Ok(Json(Page::new(l, paging).map(Report)))
 }
 
 /// One report, if the caller may see it (404 otherwise). The reporter and
 /// the responsible staff also get its timeline.
 #[utoipa::path(get, path = "/reports/{id}", tag = "reports", params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 200, description = "`{success, data}`"), (status = 400, description = "Malformed id"), (status = 404, description = "Unknown or not visible")))]
+    (status = 200, description = "The report", body = Data<Report>), (status = 400, description = "Malformed id"),
+    (status = 401, description = "Bad token"), (status = 404, description = "Unknown or not visible")))]
 pub async fn get_report(
     State(app): State<App>,
     MaybeUser(p): MaybeUser,
     ReportIdPath(id): ReportIdPath,
 ) -> ApiResult<impl IntoResponse> {
     let r = app.get_report(p.as_ref(), id).await?;
-    Ok(Json(Data::ok(r)))
+    Ok(Json(Data::ok(Report(r))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -242,7 +227,8 @@ pub struct UpdateReport {
 /// report is RECEIVED; a status change is for the responsible agency's staff.
 #[utoipa::path(put, path = "/reports/{id}", tag = "reports", request_body = UpdateReport, security(("bearer" = [])),
     params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 200, description = "`{success, message, data}`"), (status = 400, description = "Malformed id or body"),
+    (status = 200, description = "`data` is the report after an edit, `{id, status}` after a status change", body = ReportUpdated),
+    (status = 400, description = "Malformed id or body"),
     (status = 401, description = "Not logged in"), (status = 403, description = "Not the owner / not the agency"),
     (status = 404, description = "Unknown"), (status = 409, description = "No longer editable")))]
 pub async fn put_report(
@@ -250,7 +236,7 @@ pub async fn put_report(
     AuthUser(p): AuthUser,
     ReportIdPath(id): ReportIdPath,
     ApiJson(b): ApiJson<UpdateReport>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let content = b.content.or(b.description);
     let edits =
         b.title.is_some() || content.is_some() || b.category.is_some() || b.location.is_some();
@@ -272,14 +258,18 @@ pub async fn put_report(
             ));
         }
         let change = app.change_status(&p, id, to, b.reason.as_deref()).await?;
-        return Ok(Json(json!({
-            "success": true,
-            "message": "Status updated",
-            "report_id": id,
-            "old_status": change.old_status,
-            "new_status": change.new_status,
-            "data": { "id": id, "status": change.new_status },
-        })));
+        let body: ReportUpdated<'_> = ReportUpdated::Status {
+            data: StatusData {
+                id,
+                status: change.new_status,
+            },
+            message: "Status updated",
+            new_status: change.new_status,
+            old_status: change.old_status,
+            report_id: id,
+            success: true,
+        };
+        return Ok(Json(body).into_response());
     }
     let location = match b.location {
         Some(l) => location(Some(l), None, None, None)?,
@@ -292,15 +282,19 @@ pub async fn put_report(
         location,
     };
     let report = app.edit_report(&p, id, changes).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Report updated", "data": report_data(&report) }),
-    ))
+    let body = ReportUpdated::Edited {
+        data: ReportData::from(&report),
+        message: "Report updated",
+        success: true,
+    };
+    Ok(Json(body).into_response())
 }
 
 /// The owner withdraws a report that is not yet closed.
 #[utoipa::path(delete, path = "/reports/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 200, description = "Withdrawn"), (status = 400, description = "Malformed id"), (status = 403, description = "Not the owner"),
+    (status = 200, description = "Withdrawn", body = Withdrawn), (status = 400, description = "Malformed id"),
+    (status = 401, description = "Not logged in"), (status = 403, description = "Not the owner"),
     (status = 404, description = "Unknown"), (status = 409, description = "Already closed or withdrawn")))]
 pub async fn delete_report(
     State(app): State<App>,
@@ -308,15 +302,18 @@ pub async fn delete_report(
     ReportIdPath(id): ReportIdPath,
 ) -> ApiResult<impl IntoResponse> {
     app.withdraw_report(&p, id).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Report withdrawn", "report_id": id }),
-    ))
+    Ok(Json(Withdrawn {
+        message: "Report withdrawn",
+        report_id: id,
+        success: true,
+    }))
 }
 
 /// One upvote per user, PUBLIC reports only.
 #[utoipa::path(post, path = "/reports/{id}/upvote", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path, description = "Report UUID")), responses(
-    (status = 200, description = "`{success, message, vote_count}`"), (status = 400, description = "Not PUBLIC or malformed id"),
+    (status = 200, description = "Upvoted", body = Upvoted), (status = 400, description = "Not PUBLIC or malformed id"),
+    (status = 401, description = "Not logged in"),
     (status = 404, description = "Unknown"), (status = 409, description = "Already upvoted")))]
 pub async fn post_upvote(
     State(app): State<App>,
@@ -324,9 +321,12 @@ pub async fn post_upvote(
     ReportIdPath(id): ReportIdPath,
 ) -> ApiResult<impl IntoResponse> {
     let count = app.upvote(&p, id).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Upvoted", "report_id": id, "vote_count": count }),
-    ))
+    Ok(Json(Upvoted {
+        message: "Upvoted",
+        report_id: id,
+        success: true,
+        vote_count: count,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -337,29 +337,35 @@ pub struct StatsParams {
 }
 
 /// Report counts per category and status (seed 2).
-#[utoipa::path(get, path = "/statistics", tag = "reports", params(StatsParams), responses((status = 200, description = "`{success, data}`")))]
+#[utoipa::path(get, path = "/statistics", tag = "reports", params(StatsParams), responses(
+    (status = 200, description = "Counts per category", body = Data<Vec<CategoryStats>>), (status = 400, description = "Unknown category")))]
 pub async fn get_statistics(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<StatsParams>,
 ) -> ApiResult<impl IntoResponse> {
     let data = app.statistics(q.category.as_deref()).await?;
-    Ok(Json(Data::ok(data)))
+    Ok(Json(Data::ok(
+        data.into_iter()
+            .map(CategoryStats::from)
+            .collect::<Vec<_>>(),
+    )))
 }
 
 /// Categories and the agency each is routed to.
-#[utoipa::path(get, path = "/categories", tag = "reports", responses((status = 200, description = "`{success, data:[{slug, name, agency, agency_name}]}`")))]
+#[utoipa::path(get, path = "/categories", tag = "reports", responses((status = 200, description = "Every category", body = Categories)))]
 pub async fn list_categories(State(app): State<App>) -> impl IntoResponse {
     let catalog = app.catalog();
-    let data: Vec<Value> = catalog
+    let data = catalog
         .categories()
-        .map(|c| {
-            json!({
-                "slug": c.slug,
-                "name": c.name,
-                "agency": c.agency,
-                "agency_name": catalog.agency(&c.agency).map(|a| a.name.clone()),
-            })
+        .map(|c| CategoryJson {
+            agency: c.agency.clone(),
+            agency_name: catalog.agency(&c.agency).map(|a| a.name.clone()),
+            name: c.name.clone(),
+            slug: c.slug.clone(),
         })
         .collect();
-    Json(json!({ "success": true, "data": data }))
+    Json(Categories {
+        data,
+        success: true,
+    })
 }

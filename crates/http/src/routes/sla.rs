@@ -1,18 +1,17 @@
 //! SLA status, configuration and escalations.
 
-use crate::body::{Page, PageMeta};
+use crate::body::{Page, PageMeta, SortedData};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, MaybeUser};
+use crate::wire::workflow::{Escalation, Sla, SlaConfigJson};
 use axum::extract::State;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lapor_app::App;
-use lapor_app::ports::SlaConfig;
 use lapor_domain::ids::ReportId;
-use lapor_domain::sla::{BadSlaStatus, SlaStatus, go_duration};
+use lapor_domain::sla::{BadSlaStatus, SlaStatus};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn router() -> Router<App> {
@@ -36,12 +35,13 @@ pub struct SlaParams {
 
 /// SLA jobs, newest first. Without a token only PUBLIC reports' jobs.
 #[utoipa::path(get, path = "/sla/status", tag = "sla", params(SlaParams), responses(
-    (status = 200, description = "`{success, data, meta:{total, page, per_page}}`"), (status = 400, description = "Bad filter")))]
+    (status = 200, description = "`meta:{total, page, per_page}`", body = Page<Sla>), (status = 400, description = "Bad filter"),
+    (status = 401, description = "Bad token")))]
 pub async fn list_sla_status(
     State(app): State<App>,
     MaybeUser(p): MaybeUser,
     ApiQuery(q): ApiQuery<SlaParams>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let report_id = match q.report_id.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             s.parse::<ReportId>()
@@ -76,35 +76,22 @@ pub async fn list_sla_status(
             per_page,
         )
         .await?;
-    Ok(Json(Page {
+    let body = Page {
         success: true,
-        data: l.items,
+        data: l.items.iter().map(Sla::from).collect(),
         meta: PageMeta::Offset {
             total: l.total,
             page,
             per_page,
         },
-    }))
-}
-
-fn config_json(c: &SlaConfig) -> Value {
-    let per: Map<String, Value> = c
-        .per_category
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    json!({
-        "success": true,
-        "sla_duration_sec": c.default_seconds,
-        "sla_duration_str": go_duration(c.default_seconds),
-        "categories": per,
-    })
+    };
+    Ok(Json(body).into_response())
 }
 
 /// The default SLA (seed 1's fields) and per-category overrides.
-#[utoipa::path(get, path = "/sla/config", tag = "sla", responses((status = 200, description = "`{success, sla_duration_sec, sla_duration_str, categories}`")))]
+#[utoipa::path(get, path = "/sla/config", tag = "sla", responses((status = 200, description = "The SLA configuration", body = SlaConfigJson)))]
 pub async fn get_sla_config(State(app): State<App>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(config_json(&app.sla_config().await?)))
+    Ok(Json(SlaConfigJson::from(&app.sla_config().await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -117,7 +104,7 @@ pub struct SlaBody {
 /// Changes the SLA. Supervisors (their agency's categories) and the city
 /// head only; the seed let anyone do this.
 #[utoipa::path(post, path = "/sla/config", tag = "sla", request_body = SlaBody, security(("bearer" = [])), responses(
-    (status = 200, description = "The new configuration"), (status = 400, description = "Below the minimum (10 s)"),
+    (status = 200, description = "The new configuration", body = SlaConfigJson), (status = 400, description = "Below the minimum (10 s)"),
     (status = 401, description = "Not logged in"), (status = 403, description = "Not a supervisor or the city head")))]
 pub async fn post_sla_config(
     State(app): State<App>,
@@ -127,17 +114,19 @@ pub async fn post_sla_config(
     let c = app
         .set_sla(&p, b.category.as_deref(), b.duration_seconds)
         .await?;
-    Ok(Json(config_json(&c)))
+    Ok(Json(SlaConfigJson::from(&c)))
 }
 
 /// Escalated cases: the agency's for supervisors and officers, all for the
 /// city head.
 #[utoipa::path(get, path = "/sla/escalations", tag = "sla", security(("bearer" = [])), responses(
-    (status = 200, description = "`{success, data}`"), (status = 403, description = "Citizens")))]
+    (status = 200, description = "Escalated cases", body = SortedData<Vec<Escalation>>), (status = 401, description = "Not logged in"),
+    (status = 403, description = "Citizens")))]
 pub async fn list_escalations(
     State(app): State<App>,
     AuthUser(p): AuthUser,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let data = app.escalations(&p, 200).await?;
-    Ok(Json(json!({ "success": true, "data": data })))
+    let body = SortedData::ok(data.iter().map(Escalation::from).collect::<Vec<_>>());
+    Ok(Json(body).into_response())
 }

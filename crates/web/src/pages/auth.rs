@@ -151,7 +151,7 @@ pub async fn register(
     if let Err(e) = web.app.create_user(new).await {
         let msg = match &e {
             lapor_app::AppError::Conflict(_) => ctx.lang.s("register.taken").to_owned(),
-            lapor_app::AppError::Invalid(m) => m.clone(),
+            lapor_app::AppError::Invalid(_) => crate::error::message_of(&e, ctx.lang),
             _ => return Err(WebError::from(e).lang(ctx.lang)),
         };
         return failed(&web, &ctx, &f, true, msg).await;

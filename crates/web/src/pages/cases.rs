@@ -134,7 +134,7 @@ pub async fn inbox(
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             s.parse::<Status>()
-                .map_err(|e| WebError::from(AppError::invalid(e)).lang(t))?,
+                .map_err(|e| WebError::from(AppError::from(e)).lang(t))?,
         ),
         None => None,
     };
@@ -150,9 +150,12 @@ pub async fn inbox(
         status,
         category: q.category.clone(),
         overdue_only: overdue,
-        sort: sort
-            .parse()
-            .map_err(|e: String| WebError::from(AppError::invalid(e)).lang(t))?,
+        sort: sort.parse().map_err(|e: String| {
+            WebError::from(
+                AppError::invalid(lapor_app::ErrorCode::SortInvalid, e).with("sort", &sort),
+            )
+            .lang(t)
+        })?,
         paging: Paging::Offset {
             page,
             per_page: PAGE,
@@ -331,7 +334,7 @@ pub async fn change_status(
     let rid = id.parse().map_err(|_| WebError::not_found(t))?;
     let to = match f.status.parse::<Status>() {
         Ok(s) => s,
-        Err(e) => return refused(&web, &ctx, &id, AppError::invalid(e)).await,
+        Err(e) => return refused(&web, &ctx, &id, AppError::from(e)).await,
     };
     match web
         .app

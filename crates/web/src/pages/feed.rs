@@ -62,7 +62,7 @@ pub async fn feed(
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             s.parse::<Status>()
-                .map_err(|e| WebError::from(lapor_app::AppError::invalid(e)).lang(t))?,
+                .map_err(|e| WebError::from(lapor_app::AppError::from(e)).lang(t))?,
         ),
         None => None,
     };

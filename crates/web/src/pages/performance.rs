@@ -13,7 +13,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use lapor_app::AppError;
 use lapor_app::views::{CaseStatsView, DurationStatsView};
 use lapor_domain::access::Role;
 use serde::Deserialize;
@@ -104,13 +103,13 @@ pub async fn page(
     let offset = time::UtcOffset::from_hms(super::view::CITY_OFFSET_HOURS, 0, 0)
         .unwrap_or(time::UtcOffset::UTC);
     let today = web.app.now().to_offset(offset).date();
-    let bad = |m: &str| WebError::from(AppError::invalid(m)).lang(t);
+    let bad = |key: &'static str| WebError::keyed(StatusCode::BAD_REQUEST, key).lang(t);
     let to_day = match q.to.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => parse_day(Some(s)).ok_or_else(|| bad(t.s("performance.bad_date")))?,
+        Some(s) => parse_day(Some(s)).ok_or_else(|| bad("performance.bad_date"))?,
         None => today,
     };
     let from_day = match q.from.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => parse_day(Some(s)).ok_or_else(|| bad(t.s("performance.bad_date")))?,
+        Some(s) => parse_day(Some(s)).ok_or_else(|| bad("performance.bad_date"))?,
         None => to_day - Duration::days(29),
     };
     // The period covers whole days of the city's time zone, `to` included.

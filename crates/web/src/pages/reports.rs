@@ -206,7 +206,7 @@ pub async fn create(
         Some((lat, lon)) => match Location::parse(lat, lon, Some(form.address.as_str())) {
             Ok(l) => Some(l),
             Err(e) => {
-                errors.push(e.to_string());
+                errors.push(message_of(&AppError::from(e), t));
                 None
             }
         },
@@ -559,20 +559,58 @@ pub async fn notifications(State(web): State<Web>, ctx: Ctx) -> Result<Response,
         .my_notifications(user, false, 100)
         .await
         .map_err(|e| WebError::from(e).lang(ctx.lang))?;
+    let mut ids: Vec<ReportId> = items.iter().map(|n| n.report_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let titles = report_titles(&web, user, &ids).await;
+    let catalog = web.app.catalog();
     let page = NotificationsPage {
         shell: Shell::new(&web, &ctx, "notifications.title", "notifications").await,
         items: items
             .into_iter()
-            .map(|n| Notice {
-                id: n.id.to_string(),
-                report_id: n.report_id.to_string(),
-                message: super::view::localize_notice(&n.notice, ctx.lang),
-                is_read: n.is_read,
-                at: fmt_time(n.created_at),
+            .map(|n| {
+                let about = crate::notices::About {
+                    report_id: n.report_id,
+                    title: titles.get(&n.report_id).map(String::as_str),
+                };
+                Notice {
+                    id: n.id.to_string(),
+                    report_id: n.report_id.to_string(),
+                    message: crate::notices::render(&n.notice, about, &catalog, ctx.lang),
+                    is_read: n.is_read,
+                    at: fmt_time(n.created_at),
+                }
             })
             .collect(),
     };
     render(&page)
+}
+
+/// The titles of these reports that `user` may see: staff's cases in one
+/// read, anything else (a citizen's own reports) one report at a time, all
+/// at once. A report that cannot be read is left out (named by its id).
+async fn report_titles(
+    web: &Web,
+    user: &lapor_domain::access::Principal,
+    ids: &[ReportId],
+) -> std::collections::HashMap<ReportId, String> {
+    let mut titles = if user.role.is_staff() {
+        web.app.case_titles(user, ids).await.unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    let rest: Vec<ReportId> = ids
+        .iter()
+        .filter(|id| !titles.contains_key(*id))
+        .copied()
+        .collect();
+    let found =
+        futures_util::future::join_all(rest.iter().map(|id| web.app.get_report(Some(user), *id)))
+            .await;
+    for r in found.into_iter().flatten() {
+        titles.insert(r.id, r.title);
+    }
+    titles
 }
 
 #[derive(Deserialize)]
