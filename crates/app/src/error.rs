@@ -360,6 +360,7 @@ impl From<lapor_domain::report::ReportError> for AppError {
             }
             R::Withdrawn => AppError::conflict(ErrorCode::ReportWithdrawn, &e),
             R::NotPublic => AppError::invalid(ErrorCode::ReportNotPublic, &e),
+            R::OwnReport => AppError::invalid(ErrorCode::SelfUpvote, &e),
             R::NoAnonymousKey => AppError::invalid(ErrorCode::NoAnonymousKey, &e),
         }
     }

@@ -13,9 +13,10 @@ use lapor_domain::Timestamp;
 use lapor_domain::access::{ListingScope, Owner, Role};
 use lapor_domain::analytics::{CaseFacts, OpenCases};
 use lapor_domain::catalog::{Agency, AgencyCode, Catalog, Category, CategorySlug};
-use lapor_domain::events::EventEnvelope;
+use lapor_domain::events::{CaseAnswered, EventEnvelope, StatusUpdated};
 use lapor_domain::ids::{NotificationId, PhotoId, ReportId, UserId};
 use lapor_domain::lifecycle::Status;
+use lapor_domain::notices::Notice;
 use lapor_domain::report::Report;
 use lapor_domain::sla::{SlaJob, SlaStatus};
 use thiserror::Error;
@@ -172,14 +173,17 @@ pub trait ReportingStore: Outbox + EventConsumer {
     ) -> StoreResult<()>;
     /// Marks the report withdrawn if it still may be.
     async fn withdraw_report(&self, id: ReportId, event: &EventEnvelope) -> StoreResult<()>;
-    /// Records one vote per (report, voter). Returns the new count, or
-    /// `None` if the voter had already voted (nothing appended then). The
-    /// event's `vote_count` is filled in by the store.
+    /// Records one vote per (report, voter) on a live PUBLIC report and
+    /// appends the event `event` builds from the new count (only the store
+    /// sees concurrent votes, so it supplies the count). Returns the new
+    /// count, or `None` if the voter had already voted (nothing appended
+    /// then); `Conflict` if the report is not a live PUBLIC one.
     async fn add_vote(
         &self,
         id: ReportId,
         voter: UserId,
         at: Timestamp,
+        event: UpvoteEvent,
     ) -> StoreResult<Option<i64>>;
     async fn count_reports(&self) -> StoreResult<i64>;
     /// Records photos whose files are already stored, if the report is
@@ -196,6 +200,10 @@ pub trait ReportingStore: Outbox + EventConsumer {
     /// The report's photos, oldest first.
     async fn photos(&self, id: ReportId) -> StoreResult<Vec<PhotoId>>;
 }
+
+/// Builds the upvote event from the count the store computed
+/// (`lapor_domain::report::upvoted`): report, voter, new count, time.
+pub type UpvoteEvent = fn(ReportId, UserId, i64, Timestamp) -> EventEnvelope;
 
 /// A sanitised photo as the reporting write side records it (the pictures
 /// themselves are files: [`PhotoFiles`]).
@@ -438,15 +446,13 @@ pub trait OperationsStore: Outbox + EventConsumer {
         &self,
         ids: &[ReportId],
     ) -> StoreResult<Vec<(ReportId, AgencyCode, String)>>;
-    /// Moves the case if its status is still `expected`; records history
-    /// and appends the event. `Conflict` if someone else moved it first.
-    async fn change_status(
-        &self,
-        id: ReportId,
-        expected: Status,
-        event: &EventEnvelope,
-    ) -> StoreResult<()>;
-    async fn add_answer(&self, event: &EventEnvelope) -> StoreResult<()>;
+    /// Makes `change` (from `change.old_status`, which must still be the
+    /// case's status) and records it in the history, appending `event` (its
+    /// envelope). `Conflict` if someone else moved the case first.
+    async fn change_status(&self, change: &StatusUpdated, event: &EventEnvelope)
+    -> StoreResult<()>;
+    /// Records `answer`, appending `event` (its envelope).
+    async fn add_answer(&self, answer: &CaseAnswered, event: &EventEnvelope) -> StoreResult<()>;
     async fn count_cases(&self) -> StoreResult<i64>;
     /// The facts analytics needs about each case (withdrawn ones excluded)
     /// of `agency` (or every agency) filed in `[from, to)`.
@@ -500,15 +506,16 @@ pub struct DueJob {
     pub job: SlaJob,
 }
 
-/// A notification to record. `recipient` is an owner reference (`u:` or
-/// `a:`) so anonymous reporters are notified under their pseudonym.
-#[derive(Debug, Clone)]
+/// A notification to record: what it says is a typed [`Notice`], stored as
+/// its kind and parameters (sentences are rendered by whoever shows it).
+/// `recipient` is an owner reference (`u:` or `a:`) so anonymous reporters
+/// are notified under their pseudonym.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewNotification {
     pub id: NotificationId,
     pub recipient: Owner,
     pub report_id: ReportId,
-    pub kind: &'static str,
-    pub message: String,
+    pub notice: Notice,
     pub created_at: Timestamp,
 }
 

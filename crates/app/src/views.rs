@@ -225,9 +225,9 @@ pub struct SlaView {
 pub struct NotificationView {
     pub id: NotificationId,
     pub report_id: ReportId,
-    /// `status`, `answer` or `escalation`.
-    pub kind: String,
-    pub message: String,
+    /// What it says (kind and parameters); serialized as `kind` and `params`.
+    #[serde(flatten)]
+    pub notice: lapor_domain::notices::Notice,
     pub is_read: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: Timestamp,

@@ -322,8 +322,9 @@ impl Vu<'_> {
                 token: Some(&citizen),
                 body: None,
                 ok: 200,
-                // already upvoted by this citizen
-                expected: &[409],
+                // already upvoted by this citizen (409), or their own
+                // report (400)
+                expected: &[409, 400],
             }
             .run(self.client, &mut self.rec)
             .await;

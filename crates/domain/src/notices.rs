@@ -85,42 +85,30 @@ impl Notice {
     pub fn from_parts(kind: &str, params: &serde_json::Value) -> Option<Self> {
         serde_json::from_value(serde_json::json!({ "kind": kind, "params": params })).ok()
     }
-}
 
-// Legacy English sentences, still stored by the store adapters until the
-// workflow reactions store notices as kind + params (then these go).
-
-pub fn status_changed(e: &StatusUpdated) -> String {
-    match &e.reason {
-        Some(r) => format!(
-            "Your report is now {} (was {}): {}",
-            e.new_status, e.old_status, r
-        ),
-        None => format!("Your report is now {} (was {})", e.new_status, e.old_status),
-    }
-}
-
-pub fn answered(e: &CaseAnswered) -> String {
-    format!("The agency answered your report: {}", e.message)
-}
-
-pub fn escalated_to_reporter(e: &ReportEscalated) -> String {
-    match e.escalation_level {
-        1 => {
-            "Your report was not handled in time and has been escalated to the agency's supervisor"
-                .to_owned()
-        }
-        _ => {
-            "Your report was not handled in time and has been escalated to the city head".to_owned()
+    /// The columns a notice is stored in: its kind, its parameters as JSON
+    /// text and a sentence. Typed notices store no sentence (`""`); only a
+    /// [`Notice::Legacy`] keeps its sentence, with no parameters, so that
+    /// [`Notice::stored`] reads every notice back as it was.
+    pub fn to_stored(&self) -> (&'static str, Option<String>, &str) {
+        match self {
+            Notice::Legacy { message } => (self.kind(), None, message),
+            _ => (self.kind(), Some(self.params().to_string()), ""),
         }
     }
-}
 
-pub fn escalated_to_staff(e: &ReportEscalated) -> String {
-    format!(
-        "A case of {} breached its SLA (escalation level {})",
-        e.owner_agency, e.escalation_level
-    )
+    /// A stored notification read back: its kind and parameters (JSON text),
+    /// or, for a row stored before notices were typed (no parameters), its
+    /// sentence as a [`Notice::Legacy`]. A kind this version does not know
+    /// (written by a newer one) also falls back to the stored sentence.
+    pub fn stored(kind: &str, params: Option<&str>, message: &str) -> Self {
+        params
+            .and_then(|p| serde_json::from_str(p).ok())
+            .and_then(|p| Self::from_parts(kind, &p))
+            .unwrap_or_else(|| Notice::Legacy {
+                message: message.to_owned(),
+            })
+    }
 }
 
 #[cfg(test)]
@@ -145,5 +133,70 @@ mod tests {
         assert_eq!(Notice::from_parts(s.kind(), &s.params()), Some(s));
         assert_eq!(Notice::from_parts("nonsense", &serde_json::json!({})), None);
         assert_eq!(Notice::from_parts("answer", &serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn stored_rows_read_back_typed_or_as_legacy_sentences() {
+        let n = Notice::Answer {
+            message: "Tim menuju lokasi".into(),
+        };
+        let json = n.params().to_string();
+        assert_eq!(Notice::stored("answer", Some(&json), ""), n);
+        let legacy = Notice::Legacy {
+            message: "Your report is now IN_PROGRESS (was RECEIVED)".into(),
+        };
+        assert_eq!(
+            Notice::stored(
+                "status",
+                None,
+                "Your report is now IN_PROGRESS (was RECEIVED)"
+            ),
+            legacy
+        );
+        assert_eq!(
+            Notice::stored("teleported", Some("{}"), "old text"),
+            Notice::Legacy {
+                message: "old text".into()
+            }
+        );
+        assert_eq!(
+            Notice::stored("answer", Some("not json"), "x"),
+            Notice::Legacy {
+                message: "x".into()
+            }
+        );
+    }
+
+    #[test]
+    fn every_notice_survives_being_stored() {
+        for n in [
+            Notice::Status {
+                old_status: Status::InProgress,
+                new_status: Status::Resolved,
+                reason: None,
+            },
+            Notice::Answer {
+                message: "Tim menuju lokasi".into(),
+            },
+            Notice::EscalatedReporter {
+                escalation_level: 1,
+            },
+            Notice::EscalatedStaff {
+                agency: "AGENCY_HEALTH".parse().unwrap(),
+                escalation_level: 2,
+            },
+            Notice::Legacy {
+                message: "Your report is now RESOLVED (was IN_PROGRESS)".into(),
+            },
+        ] {
+            let (kind, params, message) = n.to_stored();
+            assert_eq!(kind, n.kind());
+            assert_eq!(Notice::stored(kind, params.as_deref(), message), n);
+            if let Notice::Legacy { .. } = n {
+                assert_eq!(params, None);
+            } else {
+                assert_eq!(message, "", "typed notices store no sentence");
+            }
+        }
     }
 }

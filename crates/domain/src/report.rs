@@ -7,8 +7,10 @@
 use crate::Timestamp;
 use crate::access::{Owner, Principal, Visibility};
 use crate::catalog::{AgencyCode, Catalog, CatalogError, CategorySlug};
-use crate::events::{ReportCreated, ReportUpdated, ReportUpvoted, ReportWithdrawn};
-use crate::ids::ReportId;
+use crate::events::{
+    DomainEvent, EventEnvelope, ReportCreated, ReportUpdated, ReportUpvoted, ReportWithdrawn,
+};
+use crate::ids::{ReportId, UserId};
 use crate::lifecycle::Status;
 use crate::text::{TextError, bounded, derive_title};
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,8 @@ pub enum ReportError {
     Withdrawn,
     #[error("only PUBLIC reports can be upvoted")]
     NotPublic,
+    #[error("you cannot upvote your own report")]
+    OwnReport,
     #[error("your account cannot file anonymous reports (it has no anonymous key)")]
     NoAnonymousKey,
 }
@@ -234,8 +238,10 @@ pub fn withdraw(
     })
 }
 
-/// Upvotes are for PUBLIC, live reports; "once per user" is enforced by the
-/// store's unique key, since only it sees concurrent requests.
+/// Upvotes are for PUBLIC, live reports of someone else (a reporter's own
+/// vote would only inflate their report's rank); "once per user" is
+/// enforced by the store's unique key, since only it sees concurrent
+/// requests.
 pub fn upvote(
     report: &Report,
     by: &Principal,
@@ -247,12 +253,34 @@ pub fn upvote(
     if report.visibility != Visibility::Public {
         return Err(ReportError::NotPublic);
     }
+    if by.owns(&report.owner) {
+        return Err(ReportError::OwnReport);
+    }
     Ok(ReportUpvoted {
         report_id: report.id,
         voter_user_id: by.user_id,
         vote_count: report.vote_count + 1,
         created_at: now,
     })
+}
+
+/// The event of a vote the store recorded: `vote_count` is the count the
+/// store computed in the transaction that recorded the vote (only it sees
+/// concurrent votes), so the store passes it in and the domain builds the
+/// event.
+pub fn upvoted(
+    report_id: ReportId,
+    voter: UserId,
+    vote_count: i64,
+    at: Timestamp,
+) -> EventEnvelope {
+    DomainEvent::ReportUpvoted(ReportUpvoted {
+        report_id,
+        voter_user_id: voter,
+        vote_count,
+        created_at: at,
+    })
+    .into_envelope(at)
 }
 
 #[cfg(test)]
@@ -407,6 +435,42 @@ pub(crate) mod tests {
         assert_eq!(
             withdraw(&p, &owner, NOW),
             Err(ReportError::NotWithdrawable(Status::Resolved))
+        );
+    }
+
+    #[test]
+    fn given_a_public_report_when_its_reporter_upvotes_it_then_it_is_refused() {
+        let owner = citizen('a');
+        let (r, _) = create(
+            draft(Visibility::Public),
+            &owner,
+            &Catalog::seed(),
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(upvote(&r, &owner, NOW), Err(ReportError::OwnReport));
+        let other = citizen('b');
+        let v = upvote(&r, &other, NOW).unwrap();
+        assert_eq!((v.voter_user_id, v.vote_count), (other.user_id, 1));
+    }
+
+    #[test]
+    fn the_upvoted_event_carries_the_count_the_store_computed() {
+        let (id, voter) = (ReportId::new_v7(), UserId::new_v7());
+        let e = upvoted(id, voter, 7, NOW);
+        assert_eq!(
+            (e.event_type.as_str(), e.report_id, e.timestamp),
+            ("report.upvoted", id, NOW)
+        );
+        assert_eq!(
+            e.decode().unwrap(),
+            DomainEvent::ReportUpvoted(ReportUpvoted {
+                report_id: id,
+                voter_user_id: voter,
+                vote_count: 7,
+                created_at: NOW,
+            })
         );
     }
 }

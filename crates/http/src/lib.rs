@@ -11,6 +11,7 @@
 pub mod body;
 pub mod error;
 pub mod extract;
+pub mod notices;
 pub mod openapi;
 pub mod routes;
 pub mod wire;

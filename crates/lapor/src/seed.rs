@@ -18,7 +18,7 @@ use lapor_app::ports::Outbox;
 use lapor_app::services::identity::NewUser;
 use lapor_domain::access::{Principal, Role as UserRole, Visibility};
 use lapor_domain::catalog::AgencyCode;
-use lapor_domain::ids::ReportId;
+use lapor_domain::ids::{ReportId, UserId};
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::{Location, ReportDraft};
 use rand::rngs::StdRng;
@@ -137,6 +137,8 @@ struct Followup {
     agency: AgencyCode,
     target: Target,
     public: bool,
+    /// Reporters may not upvote their own reports.
+    reporter: UserId,
 }
 
 /// Seeds the data directory; prints progress and a summary on stdout.
@@ -258,6 +260,7 @@ async fn seed_running(running: &Running, opts: &SeedOpts) -> anyhow::Result<()> 
                         agency: report.agency,
                         target,
                         public,
+                        reporter: by.user_id,
                     });
                 }
                 if (n + 1) % step == 0 {
@@ -332,6 +335,9 @@ async fn seed_running(running: &Running, opts: &SeedOpts) -> anyhow::Result<()> 
                     let start = rng.gen_range(0..citizens.len());
                     for k in 0..n {
                         let voter = &citizens[(start + k) % citizens.len()];
+                        if voter.user_id == f.reporter {
+                            continue;
+                        }
                         match app.upvote(voter, f.id).await {
                             Ok(_) => votes += 1,
                             Err(lapor_app::AppError::Conflict(_)) => {}

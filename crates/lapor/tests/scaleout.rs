@@ -326,7 +326,10 @@ async fn two_workflow_instances_escalate_each_overdue_report_once() {
     let escalation_notes = |v: &serde_json::Value| -> HashMap<String, usize> {
         let mut m = HashMap::new();
         for n in v["data"].as_array().unwrap() {
-            if n["kind"] == "escalation" {
+            if n["kind"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("escalated_"))
+            {
                 *m.entry(n["report_id"].as_str().unwrap().to_owned())
                     .or_default() += 1;
             }

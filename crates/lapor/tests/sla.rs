@@ -21,7 +21,12 @@ async fn escalation_notes(app: &TestApp, token: &str, id: &str) -> usize {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|n| n["report_id"] == id && n["kind"] == "escalation")
+        .filter(|n| {
+            n["report_id"] == id
+                && n["kind"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with("escalated_"))
+        })
         .count()
 }
 
@@ -204,4 +209,95 @@ async fn per_category_sla_applies_to_new_reports() {
         0,
         "the default (24 h) still applies elsewhere"
     );
+}
+
+/// A report escalated to its agency's supervisor, then re-routed by its
+/// reporter (a new category, possible while RECEIVED): the escalation moves
+/// with the case to the new agency's supervisor.
+#[tokio::test]
+async fn escalations_follow_a_rerouted_report() {
+    let app = TestApp::spawn_with_manual_clock().await;
+    let admin = app.login("admin").await;
+    let (s, v) = app
+        .post("/sla/config", Some(&admin), json!({"duration_seconds": 60}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let citizen = app.login("citizen1").await;
+    let id = app
+        .create_report(&citizen, "Jalan berlubang", "PUBLIC", "infrastruktur")
+        .await;
+    app.settle().await;
+    app.advance(Duration::from_secs(61));
+    let infra = app.login("supervisor1").await;
+    let health = app.login("supervisor2").await;
+    let listed = |token: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let (s, v) = app.get("/sla/escalations", Some(&token)).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["report_id"] == id.as_str())
+                .cloned()
+                .collect::<Vec<Value>>()
+        }
+    };
+    app.eventually("escalated to level 1", || async {
+        (listed(infra.clone()).await.len() == 1).then_some(())
+    })
+    .await;
+    app.settle().await;
+    assert_eq!(listed(health.clone()).await.len(), 0);
+
+    // The reporter is told in data as well as in English.
+    let (_, v) = app.get("/notifications/me", Some(&citizen)).await;
+    let note = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["report_id"] == id.as_str())
+        .cloned()
+        .expect("the reporter's escalation notification");
+    assert_eq!(note["kind"], "escalated_reporter", "{note}");
+    assert_eq!(note["params"], json!({"escalation_level": 1}), "{note}");
+    assert!(
+        note["message"].as_str().unwrap().contains("supervisor"),
+        "{note}"
+    );
+
+    // Still RECEIVED: the reporter moves it to health.
+    let (s, v) = app
+        .put(
+            &format!("/reports/{id}"),
+            Some(&citizen),
+            json!({"category": "kesehatan"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    app.eventually("the job follows the report", || async {
+        (job(&app, &citizen, &id).await["owner_agency"] == "AGENCY_HEALTH").then_some(())
+    })
+    .await;
+    app.settle().await;
+    let moved = listed(health.clone()).await;
+    assert_eq!(moved.len(), 1, "the new agency's supervisor sees it");
+    assert_eq!(moved[0]["owner_agency"], "AGENCY_HEALTH", "{moved:?}");
+    assert_eq!(moved[0]["escalation_level"], 1);
+    assert_eq!(
+        listed(infra.clone()).await.len(),
+        0,
+        "the old agency's supervisor no longer does"
+    );
+    let (_, all) = app.get("/sla/escalations", Some(&admin)).await;
+    let for_report: Vec<_> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["report_id"] == id.as_str())
+        .collect();
+    assert_eq!(for_report.len(), 1, "{all}");
+    assert_eq!(for_report[0]["owner_agency"], "AGENCY_HEALTH");
 }

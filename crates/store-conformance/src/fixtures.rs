@@ -1,10 +1,10 @@
 //! Reports, events and filters the behaviours are written with, and the
 //! few helpers that wrap port calls whose signatures are expected to change
-//! ([`vote`], [`note`], [`kinds`]): adapt those here, not in every test.
+//! ([`vote`], [`note`], [`kinds`], [`change_status`], [`add_answer`]): adapt those here, not in every test.
 
 use lapor_app::ports::{
-    FeedSort, InboxFilter, InboxSort, NewNotification, NewPhoto, Paging, ReportFilter,
-    ReportingStore, StoreError, StoreResult,
+    FeedSort, InboxFilter, InboxSort, NewNotification, NewPhoto, OperationsStore, Paging,
+    ReportFilter, ReportingStore, StoreError, StoreResult,
 };
 use lapor_app::views::NotificationView;
 use lapor_domain::Timestamp;
@@ -201,15 +201,16 @@ pub fn photos_added(r: &Report, photos: &[NewPhoto], t: i64) -> EventEnvelope {
 
 // ---------------------------------------------------------------- port calls that will change
 
-/// One upvote through [`ReportingStore::add_vote`] (the one call site: when
-/// the port takes the domain's event builder, pass it here).
+/// One upvote through [`ReportingStore::add_vote`], with the domain's event
+/// builder.
 pub async fn vote(
     rep: &dyn ReportingStore,
     id: ReportId,
     voter: UserId,
     at: Timestamp,
 ) -> StoreResult<Option<i64>> {
-    rep.add_vote(id, voter, at).await
+    rep.add_vote(id, voter, at, lapor_domain::report::upvoted)
+        .await
 }
 
 /// An escalation notification for `recipient` (the one place that builds a
@@ -219,8 +220,9 @@ pub fn note(recipient: &Owner, report_id: ReportId, created_at: Timestamp) -> Ne
         id: NotificationId::new_v7(),
         recipient: recipient.clone(),
         report_id,
-        kind: "escalation",
-        message: "escalated".into(),
+        notice: lapor_domain::notices::Notice::EscalatedReporter {
+            escalation_level: 1,
+        },
         created_at,
     }
 }
@@ -228,7 +230,25 @@ pub fn note(recipient: &Owner, report_id: ReportId, created_at: Timestamp) -> Ne
 /// The kinds of these notifications, in order (the one place that reads a
 /// [`NotificationView`]'s kind).
 pub fn kinds(notes: &[NotificationView]) -> Vec<String> {
-    notes.iter().map(|n| n.kind.clone()).collect()
+    notes.iter().map(|n| n.notice.kind().to_owned()).collect()
+}
+
+/// [`OperationsStore::change_status`] with the typed change read back from
+/// its envelope (the port takes both).
+pub async fn change_status(ops: &dyn OperationsStore, e: EventEnvelope) -> StoreResult<()> {
+    let Ok(DomainEvent::StatusUpdated(s)) = e.decode() else {
+        panic!("not a status change: {e:?}");
+    };
+    ops.change_status(&s, &e).await
+}
+
+/// [`OperationsStore::add_answer`] with the typed answer read back from its
+/// envelope (the port takes both).
+pub async fn add_answer(ops: &dyn OperationsStore, e: EventEnvelope) -> StoreResult<()> {
+    let Ok(DomainEvent::CaseAnswered(a)) = e.decode() else {
+        panic!("not an answer: {e:?}");
+    };
+    ops.add_answer(&a, &e).await
 }
 
 // ---------------------------------------------------------------- filters and checks

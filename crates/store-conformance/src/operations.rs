@@ -73,22 +73,14 @@ pub async fn operations_cases_follow_events_and_status_changes_race_safely(s: &T
     assert!(ops.case_state(ReportId::new_v7()).await.unwrap().is_none());
 
     // status changes name the status they were decided on
-    conflict(
-        ops.change_status(
-            a.id,
-            Status::InProgress,
-            &status(&a, Status::InProgress, Status::Resolved, 20),
-        )
-        .await,
-    );
+    conflict(change_status(&*ops, status(&a, Status::InProgress, Status::Resolved, 20)).await);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..2 {
         let (ops, a) = (ops.clone(), a.clone());
         tasks.spawn(async move {
-            ops.change_status(
-                a.id,
-                Status::Received,
-                &status(&a, Status::Received, Status::InProgress, 21 + i),
+            change_status(
+                &*ops,
+                status(&a, Status::Received, Status::InProgress, 21 + i),
             )
             .await
         });
@@ -96,15 +88,8 @@ pub async fn operations_cases_follow_events_and_status_changes_race_safely(s: &T
     let results = tasks.join_all().await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     conflict(results.into_iter().find(|r| r.is_err()).unwrap());
-    conflict(
-        ops.change_status(
-            d.id,
-            Status::Received,
-            &status(&d, Status::Received, Status::Rejected, 22),
-        )
-        .await,
-    );
-    ops.add_answer(&answered(&a, 30)).await.unwrap();
+    conflict(change_status(&*ops, status(&d, Status::Received, Status::Rejected, 22)).await);
+    add_answer(&*ops, answered(&a, 30)).await.unwrap();
 
     let detail = ops.case_detail(a.id).await.unwrap().unwrap();
     assert_eq!(detail.case.status, Status::InProgress);
@@ -203,25 +188,22 @@ pub async fn inbox_sorts_filters_overdue_and_extracts_case_facts(s: &TestStores)
     ]);
     assert_eq!(ops.apply(&batch, now()).await.unwrap(), batch.len());
     let (alice, bob) = (UserId::new_v7(), UserId::new_v7());
-    ops.change_status(
-        b.id,
-        Status::Received,
-        &status_by(&b, Status::Received, Status::InProgress, 20, bob),
+    change_status(
+        &*ops,
+        status_by(&b, Status::Received, Status::InProgress, 20, bob),
     )
     .await
     .unwrap();
-    ops.add_answer(&answered_by(&a, 10, alice)).await.unwrap();
-    ops.change_status(
-        d.id,
-        Status::Received,
-        &status_by(&d, Status::Received, Status::InProgress, 13, alice),
+    add_answer(&*ops, answered_by(&a, 10, alice)).await.unwrap();
+    change_status(
+        &*ops,
+        status_by(&d, Status::Received, Status::InProgress, 13, alice),
     )
     .await
     .unwrap();
-    ops.change_status(
-        d.id,
-        Status::InProgress,
-        &status_by(&d, Status::InProgress, Status::Resolved, 43, alice),
+    change_status(
+        &*ops,
+        status_by(&d, Status::InProgress, Status::Resolved, 43, alice),
     )
     .await
     .unwrap();

@@ -31,12 +31,9 @@ async fn fill(s: &TestStores) -> [Vec<EventEnvelope>; 3] {
     let r = &reports[0];
     s.operations.apply(&[created(r)], now()).await.unwrap();
     let moved = status(r, Status::Received, Status::InProgress, 10);
-    s.operations
-        .change_status(r.id, Status::Received, &moved)
-        .await
-        .unwrap();
+    change_status(&*s.operations, moved.clone()).await.unwrap();
     let answer = answered(r, 11);
-    s.operations.add_answer(&answer).await.unwrap();
+    add_answer(&*s.operations, answer.clone()).await.unwrap();
 
     // workflow appends sla.started for each report it starts a job for
     let batch: Vec<_> = reports[..3].iter().map(created).collect();

@@ -265,13 +265,20 @@ pub async fn workflow_jobs_escalate_once_and_notify(s: &TestStores) {
         .await
         .unwrap();
     assert_eq!(unread, 3);
-    assert_eq!(kinds(&notes), ["status", "status", "escalation"]);
+    assert_eq!(kinds(&notes), ["status", "status", "escalated_reporter"]);
     let (b_notes, _) = wf
         .notifications(std::slice::from_ref(&owner_b), false, 10)
         .await
         .unwrap();
     assert_eq!(b_notes.len(), 1);
     assert_eq!(kinds(&b_notes), ["answer"]);
+    // stored as kind + params and read back as they were
+    assert_eq!(
+        b_notes[0].notice,
+        lapor_domain::notices::Notice::Answer {
+            message: "Tim sudah dikirim".into()
+        }
+    );
     assert_eq!(wf.notifications(&[], false, 10).await.unwrap().1, 0);
     assert_eq!(
         wf.notifications(std::slice::from_ref(&owner_a), false, 2)

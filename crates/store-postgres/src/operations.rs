@@ -1,5 +1,9 @@
 //! Operations on PostgreSQL (schema `operations`): cases routed to agencies,
 //! their history and answers.
+//!
+//! What events cause here is decided by `lapor_app::reactions::operations`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Exec, ExecScalar, Tx, parse};
 use crate::outbox::{self, impl_outbox};
@@ -8,13 +12,13 @@ use lapor_app::clock::{from_millis, millis};
 use lapor_app::ports::{
     CaseState, EventConsumer, InboxFilter, InboxSort, OperationsStore, StoreError, StoreResult,
 };
+use lapor_app::reactions::operations::{self, Case, OperationsWrite};
 use lapor_app::views::{AnswerView, CaseDetail, CaseHistoryEntry, CaseView, Listing, LocationView};
 use lapor_domain::Timestamp;
 use lapor_domain::analytics::{CaseFacts, OpenCases};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::events::{DomainEvent, EventEnvelope};
+use lapor_domain::events::{CaseAnswered, EventEnvelope, StatusUpdated};
 use lapor_domain::ids::ReportId;
-use lapor_domain::lifecycle::Status;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
@@ -104,98 +108,97 @@ fn inbox_order(sort: InboxSort) -> &'static str {
     }
 }
 
-async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
-    let Ok(event) = e.decode() else { return Ok(()) };
-    match event {
-        DomainEvent::ReportCreated(c) => {
-            let at = millis(c.created_at);
-            sqlx::query(&format!(
+/// What the operations reactions compare events with; `None` if there is
+/// no case for the report. The row stays locked until the applying
+/// transaction ends: the reaction reads the counts it may raise, and a
+/// second operations instance must not raise them from a stale copy (on
+/// SQLite the single writer gives the same guarantee).
+async fn load(conn: &mut Tx, id: ReportId) -> StoreResult<Option<Case>> {
+    let row = sqlx::query(
+        "SELECT vote_count, escalation_level FROM operations.cases WHERE report_id = $1 FOR UPDATE",
+    )
+    .bind(id.to_string())
+    .fetch_optional_in(conn)
+    .await?;
+    Ok(row.map(|r| Case {
+        vote_count: r.get(0),
+        escalation_level: r.get(1),
+    }))
+}
+
+/// Executes one of the reaction's writes, about report `id`.
+async fn execute(conn: &mut Tx, id: ReportId, w: OperationsWrite) -> StoreResult<()> {
+    let id = id.to_string();
+    // Built only for an insert, and kept alive for the query that borrows it.
+    let insert;
+    let q = match w {
+        OperationsWrite::Insert(c) => {
+            insert = format!(
                 "INSERT INTO operations.cases ({COLS}) VALUES ($1, $2, 'RECEIVED', $3, $4, $5, $6, $7, 0, 0, $8, $9, $10, $11, $11) \
                  ON CONFLICT (report_id) DO NOTHING"
-            ))
-            .bind(c.report_id.to_string())
-            .bind(c.agency.as_str())
-            .bind(&c.title)
-            .bind(&c.content)
-            .bind(c.category.as_str())
-            // The domain leaves this empty for ANONYMOUS reports.
-            .bind(c.reporter_user_id.map(|u| u.to_string()))
-            .bind(c.visibility.as_str())
-            .bind(c.location.as_ref().map(|l| l.lat))
-            .bind(c.location.as_ref().map(|l| l.lon))
-            .bind(c.location.as_ref().and_then(|l| l.address.clone()))
-            .bind(at)
-            .execute_in(conn)
-            .await?;
+            );
+            sqlx::query(&insert)
+                .bind(id)
+                .bind(c.agency.to_string())
+                .bind(c.title)
+                .bind(c.content)
+                .bind(c.category.to_string())
+                .bind(c.reporter_user_id.map(|u| u.to_string()))
+                .bind(c.visibility.as_str())
+                .bind(c.location.as_ref().map(|l| l.lat))
+                .bind(c.location.as_ref().map(|l| l.lon))
+                .bind(c.location.and_then(|l| l.address))
+                .bind(millis(c.created_at))
         }
-        DomainEvent::ReportUpdated(u) => {
-            // A new category may route the case to another agency.
-            let done = sqlx::query(
-                "UPDATE operations.cases SET title = $1, content = $2, category = $3, agency = $4, lat = $5, lon = $6, address = $7, updated_at = $8 \
-                 WHERE report_id = $9",
-            )
-            .bind(&u.title)
-            .bind(&u.content)
-            .bind(u.category.as_str())
-            .bind(u.agency.as_str())
-            .bind(u.location.as_ref().map(|l| l.lat))
-            .bind(u.location.as_ref().map(|l| l.lon))
-            .bind(u.location.as_ref().and_then(|l| l.address.clone()))
-            .bind(millis(u.updated_at))
-            .bind(u.report_id.to_string())
-            .execute_in(conn)
-            .await?;
-            if done.rows_affected() == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
+        OperationsWrite::Edit {
+            title,
+            content,
+            category,
+            agency,
+            location,
+            at,
+        } => sqlx::query(
+            "UPDATE operations.cases SET title = $1, content = $2, category = $3, agency = $4, lat = $5, lon = $6, address = $7, updated_at = $8 \
+             WHERE report_id = $9",
+        )
+        .bind(title)
+        .bind(content)
+        .bind(category.to_string())
+        .bind(agency.to_string())
+        .bind(location.as_ref().map(|l| l.lat))
+        .bind(location.as_ref().map(|l| l.lon))
+        .bind(location.and_then(|l| l.address))
+        .bind(millis(at))
+        .bind(id),
+        OperationsWrite::Withdraw { at } => {
+            sqlx::query("UPDATE operations.cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2")
+                .bind(millis(at))
+                .bind(id)
         }
-        DomainEvent::ReportWithdrawn(w) => {
-            let done = sqlx::query(
-                "UPDATE operations.cases SET withdrawn = 1, updated_at = $1 WHERE report_id = $2",
-            )
-            .bind(millis(w.withdrawn_at))
-            .bind(w.report_id.to_string())
-            .execute_in(conn)
-            .await?;
-            if done.rows_affected() == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
+        OperationsWrite::SetVoteCount(n) => {
+            sqlx::query("UPDATE operations.cases SET vote_count = $1 WHERE report_id = $2")
+                .bind(n)
+                .bind(id)
         }
-        DomainEvent::ReportUpvoted(v) => {
-            let done = sqlx::query("UPDATE operations.cases SET vote_count = GREATEST(vote_count, $1) WHERE report_id = $2")
-                .bind(v.vote_count)
-                .bind(v.report_id.to_string())
-                .execute_in(conn)
-                .await?;
-            if done.rows_affected() == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
+        OperationsWrite::SetEscalationLevel(n) => {
+            sqlx::query("UPDATE operations.cases SET escalation_level = $1 WHERE report_id = $2")
+                .bind(n)
+                .bind(id)
         }
-        DomainEvent::ReportEscalated(x) => {
-            let done = sqlx::query("UPDATE operations.cases SET escalation_level = GREATEST(escalation_level, $1) WHERE report_id = $2")
-                .bind(x.escalation_level)
-                .bind(x.report_id.to_string())
-                .execute_in(conn)
-                .await?;
-            if done.rows_affected() == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
+        OperationsWrite::SetDueAt(at) => {
+            sqlx::query("UPDATE operations.cases SET due_at = $1 WHERE report_id = $2")
+                .bind(millis(at))
+                .bind(id)
         }
-        DomainEvent::SlaStarted(x) => {
-            // Escalations do not move the due time, so this is its only source.
-            let done = sqlx::query("UPDATE operations.cases SET due_at = $1 WHERE report_id = $2")
-                .bind(millis(x.due_at))
-                .bind(x.report_id.to_string())
-                .execute_in(conn)
-                .await?;
-            if done.rows_affected() == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
-        }
-        // Operations produced these itself.
-        DomainEvent::StatusUpdated(_)
-        | DomainEvent::CaseAnswered(_)
-        | DomainEvent::PhotosAdded(_) => {}
+    };
+    q.execute_in(conn).await?;
+    Ok(())
+}
+
+async fn apply_one(conn: &mut Tx, e: &EventEnvelope, now: Timestamp) -> StoreResult<()> {
+    let case = load(conn, e.report_id).await?;
+    for w in operations::react(e, case.as_ref(), now).into_writes(e)? {
+        execute(conn, e.report_id, w).await?;
     }
     Ok(())
 }
@@ -206,16 +209,17 @@ impl EventConsumer for PgOperations {
         "operations".into()
     }
 
-    async fn apply(
-        &self,
-        events: &[EventEnvelope],
-        _now: lapor_domain::Timestamp,
-    ) -> StoreResult<usize> {
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
+        if !events.iter().any(|e| operations::reacts_to(&e.event_type)) {
+            return Ok(0);
+        }
         let mut tx = self.db.begin().await?;
         let mut applied = 0;
         for e in events {
-            if outbox::first_time(&mut tx, SCHEMA, e).await? {
-                apply_one(&mut tx, e).await?;
+            if operations::reacts_to(&e.event_type)
+                && outbox::first_time(&mut tx, SCHEMA, e).await?
+            {
+                apply_one(&mut tx, e, now).await?;
                 applied += 1;
             }
         }
@@ -353,17 +357,8 @@ impl OperationsStore for PgOperations {
         }))
     }
 
-    async fn change_status(
-        &self,
-        id: ReportId,
-        expected: Status,
-        event: &EventEnvelope,
-    ) -> StoreResult<()> {
-        let Ok(DomainEvent::StatusUpdated(s)) = event.decode() else {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "change_status needs a report.status.updated event"
-            )));
-        };
+    async fn change_status(&self, s: &StatusUpdated, event: &EventEnvelope) -> StoreResult<()> {
+        let (id, expected) = (s.report_id, s.old_status);
         let at = millis(s.changed_at);
         let mut tx = self.db.begin().await?;
         let done = sqlx::query("UPDATE operations.cases SET status = $1, updated_at = $2 WHERE report_id = $3 AND status = $4 AND withdrawn = 0")
@@ -391,12 +386,7 @@ impl OperationsStore for PgOperations {
         tx.commit().await
     }
 
-    async fn add_answer(&self, event: &EventEnvelope) -> StoreResult<()> {
-        let Ok(DomainEvent::CaseAnswered(a)) = event.decode() else {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "add_answer needs a case.answered event"
-            )));
-        };
+    async fn add_answer(&self, a: &CaseAnswered, event: &EventEnvelope) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query("INSERT INTO operations.answers (id, report_id, officer_user_id, message, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(a.answer_id.to_string())

@@ -1,13 +1,21 @@
 //! The reporting write side on PostgreSQL (schema `reporting`).
+//!
+//! What events cause here is decided by `lapor_app::reactions::reporting`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Exec, ExecScalar, parse};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
-use lapor_app::ports::{EventConsumer, NewPhoto, ReportingStore, StoreError, StoreResult};
+use lapor_app::ports::{
+    EventConsumer, NewPhoto, ReportingStore, StoreError, StoreResult, UpvoteEvent,
+};
+use lapor_app::reactions::reporting::{self, ReportingWrite};
 use lapor_domain::Timestamp;
-use lapor_domain::events::{DomainEvent, EventEnvelope, ReportUpvoted};
+use lapor_domain::events::EventEnvelope;
 use lapor_domain::ids::{PhotoId, ReportId, UserId};
+use lapor_domain::lifecycle::Status;
 use lapor_domain::report::{Location, Report};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -154,6 +162,7 @@ impl ReportingStore for PgReporting {
         id: ReportId,
         voter: UserId,
         at: Timestamp,
+        event: UpvoteEvent,
     ) -> StoreResult<Option<i64>> {
         let mut tx = self.db.begin().await?;
         let inserted = sqlx::query("INSERT INTO reporting.votes (report_id, voter_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -172,14 +181,7 @@ impl ReportingStore for PgReporting {
         .fetch_optional_in(&mut tx)
         .await?
         .ok_or_else(|| StoreError::Conflict("only live PUBLIC reports can be upvoted".into()))?;
-        let event = DomainEvent::ReportUpvoted(ReportUpvoted {
-            report_id: id,
-            voter_user_id: voter,
-            vote_count: count,
-            created_at: at,
-        })
-        .into_envelope(at);
-        outbox::append(&mut tx, SCHEMA, &event).await?;
+        outbox::append(&mut tx, SCHEMA, &event(id, voter, count, at)).await?;
         tx.commit().await?;
         Ok(Some(count))
     }
@@ -259,38 +261,36 @@ impl EventConsumer for PgReporting {
         "reporting".into()
     }
 
-    async fn apply(
-        &self,
-        events: &[EventEnvelope],
-        _now: lapor_domain::Timestamp,
-    ) -> StoreResult<usize> {
-        // Only status changes matter here; most batches have none, and the
-        // write connection is better left to citizens' commands.
-        if !events
-            .iter()
-            .any(|e| e.event_type == "report.status.updated")
-        {
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
+        if !events.iter().any(|e| reporting::reacts_to(&e.event_type)) {
             return Ok(0);
         }
         let mut tx = self.db.begin().await?;
         let mut applied = 0;
         for e in events {
-            if e.event_type != "report.status.updated"
+            if !reporting::reacts_to(&e.event_type)
                 || !outbox::first_time(&mut tx, SCHEMA, e).await?
             {
                 continue;
             }
-            if let Ok(DomainEvent::StatusUpdated(s)) = e.decode() {
-                let done = sqlx::query("UPDATE reporting.reports SET status = $1 WHERE id = $2")
-                    .bind(s.new_status.as_str())
-                    .bind(s.report_id.to_string())
-                    .execute_in(&mut tx)
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM reporting.reports WHERE id = $1")
+                    .bind(e.report_id.to_string())
+                    .fetch_optional_in(&mut tx)
                     .await?;
-                if done.rows_affected() == 0 {
-                    lapor_app::ports::not_yet(e)?;
+            let status: Option<Status> = status.map(|s| parse(&s, "status")).transpose()?;
+            for w in reporting::react(e, status, now).into_writes(e)? {
+                match w {
+                    ReportingWrite::SetStatus(s) => {
+                        sqlx::query("UPDATE reporting.reports SET status = $1 WHERE id = $2")
+                            .bind(s.as_str())
+                            .bind(e.report_id.to_string())
+                            .execute_in(&mut tx)
+                            .await?;
+                    }
                 }
-                applied += 1;
             }
+            applied += 1;
         }
         tx.commit().await?;
         Ok(applied)

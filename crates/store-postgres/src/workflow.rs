@@ -1,5 +1,9 @@
 //! Workflow on PostgreSQL (schema `workflow`): SLA jobs, configuration,
 //! escalations, notifications.
+//!
+//! What events cause here is decided by `lapor_app::reactions::workflow`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Exec, ExecScalar, Tx, parse};
 use crate::outbox::{self, impl_outbox};
@@ -10,13 +14,15 @@ use lapor_app::ports::{
     DueJob, EventConsumer, NewNotification, SlaConfig, SlaFilter, StoreError, StoreResult,
     WorkflowStore,
 };
+use lapor_app::reactions::workflow::{self, Job, WorkflowState, WorkflowWrite};
 use lapor_app::views::{EscalationView, Listing, NotificationView, SlaView};
+use lapor_domain::Timestamp;
 use lapor_domain::access::{ListingScope, Owner};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::events::{DomainEvent, EventEnvelope, ReportCreated, SlaStarted};
+use lapor_domain::events::EventEnvelope;
 use lapor_domain::ids::{NotificationId, ReportId};
-use lapor_domain::sla::{self, SlaJob};
-use lapor_domain::{Timestamp, notices};
+use lapor_domain::notices::Notice;
+use lapor_domain::sla::SlaJob;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
@@ -79,12 +85,14 @@ async fn config(conn: &mut Tx) -> StoreResult<SlaConfig> {
 }
 
 async fn notify(conn: &mut Tx, n: &NewNotification) -> StoreResult<()> {
-    sqlx::query("INSERT INTO workflow.notifications (id, recipient, report_id, kind, message, is_read, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)")
+    let (kind, params, message) = n.notice.to_stored();
+    sqlx::query("INSERT INTO workflow.notifications (id, recipient, report_id, kind, params, message, is_read, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)")
         .bind(n.id.to_string())
         .bind(n.recipient.to_string())
         .bind(n.report_id.to_string())
-        .bind(n.kind)
-        .bind(&n.message)
+        .bind(kind)
+        .bind(params)
+        .bind(message)
         .bind(millis(n.created_at))
         .execute_in(conn)
         .await?;
@@ -95,15 +103,20 @@ async fn notify(conn: &mut Tx, n: &NewNotification) -> StoreResult<()> {
 /// transaction ends (so a concurrent escalation or a second workflow
 /// instance cannot be overwritten by a stale copy; on SQLite the single
 /// writer gives the same guarantee).
-async fn load(conn: &mut Tx, id: ReportId) -> StoreResult<Option<(Owner, SlaJob)>> {
+async fn load(conn: &mut Tx, id: ReportId) -> StoreResult<Option<Job>> {
     let row = sqlx::query(&format!(
         "SELECT {JOB_COLS} FROM workflow.sla_jobs WHERE report_id = $1 FOR UPDATE"
     ))
     .bind(id.to_string())
     .fetch_optional_in(conn)
     .await?;
-    row.map(|r| Ok((parse(r.get::<&str, _>(1), "owner")?, job(&r)?)))
-        .transpose()
+    row.map(|r| {
+        Ok(Job {
+            owner: parse(r.get::<&str, _>(1), "owner")?,
+            job: job(&r)?,
+        })
+    })
+    .transpose()
 }
 
 async fn save(conn: &mut Tx, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreResult<()> {
@@ -122,103 +135,66 @@ async fn save(conn: &mut Tx, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreRe
     Ok(())
 }
 
-/// `sla.started` for a job just created from `created` (envelope `e`), so
-/// operations can show the due time without reading workflow's tables.
-fn sla_started(created: &ReportCreated, j: &SlaJob, e: &EventEnvelope) -> EventEnvelope {
-    DomainEvent::SlaStarted(SlaStarted {
-        report_id: created.report_id,
-        owner_agency: j.agency.clone(),
-        due_at: j.due_at,
-    })
-    .into_envelope(e.timestamp)
-}
-
-/// A notification id derived from the event, so a rebuilt or redelivered
-/// event cannot notify twice even without the applied-events check.
-fn note_id(e: &EventEnvelope) -> NotificationId {
-    NotificationId(e.event_id.0)
-}
-
-async fn apply_one(conn: &mut Tx, e: &EventEnvelope) -> StoreResult<()> {
-    let Ok(event) = e.decode() else { return Ok(()) };
-    match event {
-        DomainEvent::ReportCreated(c) => {
-            let cfg = config(conn).await?;
-            let j = SlaJob::start(c.agency.clone(), c.created_at, cfg.seconds_for(&c.category));
-            let inserted = sqlx::query(&format!(
+/// Executes one of the reaction's writes, about report `id`.
+async fn execute(conn: &mut Tx, id: ReportId, w: WorkflowWrite) -> StoreResult<()> {
+    match w {
+        WorkflowWrite::StartJob(n) => {
+            let j = &n.job;
+            sqlx::query(&format!(
                 "INSERT INTO workflow.sla_jobs ({JOB_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (report_id) DO NOTHING"
             ))
-            .bind(c.report_id.to_string())
-            .bind(c.owner.to_string())
-            .bind(c.visibility.as_str())
-            .bind(c.agency.as_str())
-            .bind(c.category.as_str())
+            .bind(id.to_string())
+            .bind(n.owner.to_string())
+            .bind(n.visibility.as_str())
+            .bind(j.agency.as_str())
+            .bind(n.category.as_str())
             .bind(j.status.as_str())
             .bind(j.escalation_level)
             .bind(millis(j.due_at))
             .bind(j.next_escalation_at.map(millis))
             .bind(j.current_status.as_str())
-            .bind(millis(c.created_at))
+            .bind(millis(n.created_at))
             .execute_in(conn)
             .await?;
-            if inserted.rows_affected() == 1 {
-                outbox::append(conn, SCHEMA, &sla_started(&c, &j, e)).await?;
-            }
         }
-        DomainEvent::ReportUpdated(u) => {
-            let done = sqlx::query("UPDATE workflow.sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
-                .bind(u.agency.as_str())
-                .bind(u.category.as_str())
-                .bind(millis(u.updated_at))
-                .bind(u.report_id.to_string())
+        WorkflowWrite::Emit(event) => outbox::append(conn, SCHEMA, &event).await?,
+        WorkflowWrite::ReRoute {
+            agency,
+            category,
+            at,
+        } => {
+            sqlx::query("UPDATE workflow.sla_jobs SET agency = $1, category = $2, updated_at = $3 WHERE report_id = $4")
+                .bind(agency.as_str())
+                .bind(category.as_str())
+                .bind(millis(at))
+                .bind(id.to_string())
                 .execute_in(conn)
                 .await?;
-            if done.rows_affected() == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
-        }
-        DomainEvent::ReportWithdrawn(w) => {
-            sqlx::query("UPDATE workflow.sla_jobs SET sla_status = 'CANCELLED', next_escalation_at = NULL, updated_at = $1 WHERE report_id = $2 AND sla_status IN ('PENDING', 'ESCALATED')")
-                .bind(millis(w.withdrawn_at))
-                .bind(w.report_id.to_string())
+            sqlx::query("UPDATE workflow.escalations SET agency = $1 WHERE report_id = $2")
+                .bind(agency.as_str())
+                .bind(id.to_string())
                 .execute_in(conn)
                 .await?;
         }
-        DomainEvent::StatusUpdated(s) => {
-            let Some((owner, mut j)) = load(conn, s.report_id).await? else {
-                return lapor_app::ports::not_yet(e);
-            };
-            sla::on_status_change(&mut j, s.new_status);
-            save(conn, s.report_id, &j, s.changed_at).await?;
-            let n = NewNotification {
-                id: note_id(e),
-                recipient: owner,
-                report_id: s.report_id,
-                kind: "status",
-                message: notices::status_changed(&s),
-                created_at: s.changed_at,
-            };
-            notify(conn, &n).await?;
-        }
-        DomainEvent::CaseAnswered(a) => {
-            let Some((owner, _)) = load(conn, a.report_id).await? else {
-                return lapor_app::ports::not_yet(e);
-            };
-            let n = NewNotification {
-                id: note_id(e),
-                recipient: owner,
-                report_id: a.report_id,
-                kind: "answer",
-                message: notices::answered(&a),
-                created_at: a.answered_at,
-            };
-            notify(conn, &n).await?;
-        }
-        // Escalations are recorded (with their notifications) when decided.
-        DomainEvent::ReportEscalated(_)
-        | DomainEvent::ReportUpvoted(_)
-        | DomainEvent::PhotosAdded(_)
-        | DomainEvent::SlaStarted(_) => {}
+        WorkflowWrite::SaveJob { job, at } => save(conn, id, &job, at).await?,
+        WorkflowWrite::Notify(n) => notify(conn, &n).await?,
+    }
+    Ok(())
+}
+
+async fn apply_one(
+    conn: &mut Tx,
+    e: &EventEnvelope,
+    config: &SlaConfig,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let job = load(conn, e.report_id).await?;
+    let state = WorkflowState {
+        job: job.as_ref(),
+        config,
+    };
+    for w in workflow::react(e, state, now).into_writes(e)? {
+        execute(conn, e.report_id, w).await?;
     }
     Ok(())
 }
@@ -229,16 +205,17 @@ impl EventConsumer for PgWorkflow {
         "workflow".into()
     }
 
-    async fn apply(
-        &self,
-        events: &[EventEnvelope],
-        _now: lapor_domain::Timestamp,
-    ) -> StoreResult<usize> {
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
+        if !events.iter().any(|e| workflow::reacts_to(&e.event_type)) {
+            return Ok(0);
+        }
         let mut tx = self.db.begin().await?;
+        // Once per batch: a new job's duration comes from it.
+        let cfg = config(&mut tx).await?;
         let mut applied = 0;
         for e in events {
-            if outbox::first_time(&mut tx, SCHEMA, e).await? {
-                apply_one(&mut tx, e).await?;
+            if workflow::reacts_to(&e.event_type) && outbox::first_time(&mut tx, SCHEMA, e).await? {
+                apply_one(&mut tx, e, &cfg, now).await?;
                 applied += 1;
             }
         }
@@ -406,7 +383,7 @@ impl WorkflowStore for PgWorkflow {
         limit: i64,
     ) -> StoreResult<(Vec<NotificationView>, i64)> {
         let mut qb = QueryBuilder::<Postgres>::new(
-            "SELECT id, report_id, kind, message, is_read, created_at FROM workflow.notifications WHERE recipient = ANY(",
+            "SELECT id, report_id, kind, params, message, is_read, created_at FROM workflow.notifications WHERE recipient = ANY(",
         );
         qb.push_bind(owner_refs(recipients)).push(")");
         if unread_only {
@@ -421,10 +398,9 @@ impl WorkflowStore for PgWorkflow {
                 Ok(NotificationView {
                     id: parse(r.get::<&str, _>(0), "notification id")?,
                     report_id: parse(r.get::<&str, _>(1), "report id")?,
-                    kind: r.get(2),
-                    message: r.get(3),
-                    is_read: r.get::<i64, _>(4) != 0,
-                    created_at: from_millis(r.get(5)),
+                    notice: Notice::stored(r.get(2), r.get(3), r.get(4)),
+                    is_read: r.get::<i64, _>(5) != 0,
+                    created_at: from_millis(r.get(6)),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;

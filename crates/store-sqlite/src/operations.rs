@@ -1,4 +1,8 @@
 //! Operations on SQLite: cases routed to agencies, their history and answers.
+//!
+//! What events cause here is decided by `lapor_app::reactions::operations`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Sql, SqlResultExt, collect, parse, text};
 use crate::outbox::{self, impl_outbox};
@@ -7,14 +11,14 @@ use lapor_app::clock::{from_millis, millis};
 use lapor_app::ports::{
     CaseState, EventConsumer, InboxFilter, InboxSort, OperationsStore, StoreError, StoreResult,
 };
+use lapor_app::reactions::operations::{self, Case, OperationsWrite};
 use lapor_app::views::{AnswerView, CaseDetail, CaseHistoryEntry, CaseView, Listing, LocationView};
 use lapor_domain::Timestamp;
 use lapor_domain::analytics::{CaseFacts, OpenCases};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::events::{DomainEvent, EventEnvelope};
+use lapor_domain::events::{CaseAnswered, EventEnvelope, StatusUpdated};
 use lapor_domain::ids::ReportId;
-use lapor_domain::lifecycle::Status;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub struct SqliteOperations {
     pub(crate) db: Db,
@@ -94,114 +98,96 @@ fn inbox_order(sort: InboxSort) -> &'static str {
     }
 }
 
-/// Runs an UPDATE keyed by report; "not yet" when there is no such case.
-fn update_case(
-    conn: &Connection,
-    e: &EventEnvelope,
-    sql: &str,
-    p: impl rusqlite::Params,
-) -> StoreResult<()> {
-    let done = conn.prepare_cached(sql).store()?.execute(p).store()?;
-    if done == 0 {
-        return lapor_app::ports::not_yet(e);
-    }
-    Ok(())
+/// What the operations reactions compare events with; `None` if there is
+/// no case for the report.
+fn load(conn: &Connection, id: ReportId) -> StoreResult<Option<Case>> {
+    conn.prepare_cached("SELECT vote_count, escalation_level FROM cases WHERE report_id = ?1")
+        .store()?
+        .query_row([id.to_string()], |r| {
+            Ok(Case {
+                vote_count: r.get(0)?,
+                escalation_level: r.get(1)?,
+            })
+        })
+        .optional()
+        .store()
 }
 
-fn apply_one(conn: &Connection, e: &EventEnvelope) -> StoreResult<()> {
-    let Ok(event) = e.decode() else { return Ok(()) };
-    match event {
-        DomainEvent::ReportCreated(c) => {
-            let at = millis(c.created_at);
-            conn.prepare_cached(&format!(
+/// Executes one of the reaction's writes, about report `id`.
+fn execute(conn: &Connection, id: ReportId, w: OperationsWrite) -> StoreResult<()> {
+    let id = id.to_string();
+    let run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> StoreResult<()> {
+        conn.prepare_cached(sql).store()?.execute(p).store()?;
+        Ok(())
+    };
+    match w {
+        OperationsWrite::Insert(c) => run(
+            &format!(
                 "INSERT INTO cases ({COLS}) VALUES (?1, ?2, 'RECEIVED', ?3, ?4, ?5, ?6, ?7, 0, 0, ?8, ?9, ?10, ?11, ?11) \
                  ON CONFLICT (report_id) DO NOTHING"
-            ))
-            .store()?
-            .execute(params![
-                c.report_id.to_string(),
+            ),
+            params![
+                id,
                 c.agency.as_str(),
                 c.title,
                 c.content,
                 c.category.as_str(),
-                // The domain leaves this empty for ANONYMOUS reports.
                 c.reporter_user_id.map(|u| u.to_string()),
                 c.visibility.as_str(),
                 c.location.as_ref().map(|l| l.lat),
                 c.location.as_ref().map(|l| l.lon),
                 c.location.as_ref().and_then(|l| l.address.clone()),
-                at,
-            ])
-            .store()?;
-        }
-        DomainEvent::ReportUpdated(u) => {
-            // A new category may route the case to another agency.
-            update_case(
-                conn,
-                e,
-                "UPDATE cases SET title = ?1, content = ?2, category = ?3, agency = ?4, lat = ?5, lon = ?6, address = ?7, updated_at = ?8 \
-                 WHERE report_id = ?9",
-                params![
-                    u.title,
-                    u.content,
-                    u.category.as_str(),
-                    u.agency.as_str(),
-                    u.location.as_ref().map(|l| l.lat),
-                    u.location.as_ref().map(|l| l.lon),
-                    u.location.as_ref().and_then(|l| l.address.clone()),
-                    millis(u.updated_at),
-                    u.report_id.to_string(),
-                ],
-            )?;
-        }
-        DomainEvent::ReportWithdrawn(w) => {
-            update_case(
-                conn,
-                e,
-                "UPDATE cases SET withdrawn = 1, updated_at = ?1 WHERE report_id = ?2",
-                params![millis(w.withdrawn_at), w.report_id.to_string()],
-            )?;
-        }
-        DomainEvent::ReportUpvoted(v) => {
-            update_case(
-                conn,
-                e,
-                "UPDATE cases SET vote_count = max(vote_count, ?1) WHERE report_id = ?2",
-                params![v.vote_count, v.report_id.to_string()],
-            )?;
-        }
-        DomainEvent::ReportEscalated(x) => {
-            update_case(
-                conn,
-                e,
-                "UPDATE cases SET escalation_level = max(escalation_level, ?1) WHERE report_id = ?2",
-                params![x.escalation_level, x.report_id.to_string()],
-            )?;
-        }
-        DomainEvent::SlaStarted(x) => {
-            // Escalations do not move the due time, so this is its only source.
-            update_case(
-                conn,
-                e,
-                "UPDATE cases SET due_at = ?1 WHERE report_id = ?2",
-                params![millis(x.due_at), x.report_id.to_string()],
-            )?;
-        }
-        // No-ops, listed in IGNORED (skipped before the transaction).
-        // Operations produced these itself.
-        DomainEvent::StatusUpdated(_)
-        | DomainEvent::CaseAnswered(_)
-        | DomainEvent::PhotosAdded(_) => {}
+                millis(c.created_at),
+            ],
+        ),
+        OperationsWrite::Edit {
+            title,
+            content,
+            category,
+            agency,
+            location,
+            at,
+        } => run(
+            "UPDATE cases SET title = ?1, content = ?2, category = ?3, agency = ?4, lat = ?5, lon = ?6, address = ?7, updated_at = ?8 \
+             WHERE report_id = ?9",
+            params![
+                title,
+                content,
+                category.as_str(),
+                agency.as_str(),
+                location.as_ref().map(|l| l.lat),
+                location.as_ref().map(|l| l.lon),
+                location.as_ref().and_then(|l| l.address.clone()),
+                millis(at),
+                id,
+            ],
+        ),
+        OperationsWrite::Withdraw { at } => run(
+            "UPDATE cases SET withdrawn = 1, updated_at = ?1 WHERE report_id = ?2",
+            params![millis(at), id],
+        ),
+        OperationsWrite::SetVoteCount(n) => run(
+            "UPDATE cases SET vote_count = ?1 WHERE report_id = ?2",
+            params![n, id],
+        ),
+        OperationsWrite::SetEscalationLevel(n) => run(
+            "UPDATE cases SET escalation_level = ?1 WHERE report_id = ?2",
+            params![n, id],
+        ),
+        OperationsWrite::SetDueAt(at) => run(
+            "UPDATE cases SET due_at = ?1 WHERE report_id = ?2",
+            params![millis(at), id],
+        ),
+    }
+}
+
+fn apply_one(conn: &Connection, e: &EventEnvelope, now: Timestamp) -> StoreResult<()> {
+    let case = load(conn, e.report_id)?;
+    for w in operations::react(e, case.as_ref(), now).into_writes(e)? {
+        execute(conn, e.report_id, w)?;
     }
     Ok(())
 }
-
-/// The event types `apply_one` does nothing with.
-const IGNORED: &[&str] = &[
-    "report.status.updated",
-    "case.answered",
-    "report.photos_added",
-];
 
 #[async_trait]
 impl EventConsumer for SqliteOperations {
@@ -209,17 +195,17 @@ impl EventConsumer for SqliteOperations {
         "operations".into()
     }
 
-    async fn apply(
-        &self,
-        events: &[EventEnvelope],
-        _now: lapor_domain::Timestamp,
-    ) -> StoreResult<usize> {
-        let events = outbox::relevant(events, IGNORED);
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
+        let events: Vec<EventEnvelope> = events
+            .iter()
+            .filter(|e| operations::reacts_to(&e.event_type))
+            .cloned()
+            .collect();
         if events.is_empty() {
             return Ok(0);
         }
         self.db
-            .write(move |c| outbox::apply_new(c, &events, apply_one))
+            .write(move |c| outbox::apply_new(c, &events, |c, e| apply_one(c, e, now)))
             .await
     }
 }
@@ -347,17 +333,8 @@ impl OperationsStore for SqliteOperations {
         })
     }
 
-    async fn change_status(
-        &self,
-        id: ReportId,
-        expected: Status,
-        event: &EventEnvelope,
-    ) -> StoreResult<()> {
-        let Ok(DomainEvent::StatusUpdated(s)) = event.decode() else {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "change_status needs a report.status.updated event"
-            )));
-        };
+    async fn change_status(&self, s: &StatusUpdated, event: &EventEnvelope) -> StoreResult<()> {
+        let (s, id, expected) = (s.clone(), s.report_id, s.old_status);
         let at = millis(s.changed_at);
         let event = event.clone();
         self.db
@@ -388,12 +365,8 @@ impl OperationsStore for SqliteOperations {
             .await
     }
 
-    async fn add_answer(&self, event: &EventEnvelope) -> StoreResult<()> {
-        let Ok(DomainEvent::CaseAnswered(a)) = event.decode() else {
-            return Err(StoreError::Other(anyhow::anyhow!(
-                "add_answer needs a case.answered event"
-            )));
-        };
+    async fn add_answer(&self, a: &CaseAnswered, event: &EventEnvelope) -> StoreResult<()> {
+        let a = a.clone();
         let event = event.clone();
         self.db
             .write(move |c| {

@@ -1,15 +1,23 @@
 //! The reporting write side on SQLite.
+//!
+//! What events cause here is decided by `lapor_app::reactions::reporting`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, SqlResultExt, parse, text};
 use crate::outbox::{self, impl_outbox};
 use async_trait::async_trait;
 use lapor_app::clock::{from_millis, millis};
-use lapor_app::ports::{EventConsumer, NewPhoto, ReportingStore, StoreError, StoreResult};
+use lapor_app::ports::{
+    EventConsumer, NewPhoto, ReportingStore, StoreError, StoreResult, UpvoteEvent,
+};
+use lapor_app::reactions::reporting::{self, ReportingWrite};
 use lapor_domain::Timestamp;
-use lapor_domain::events::{DomainEvent, EventEnvelope, ReportUpvoted};
+use lapor_domain::events::EventEnvelope;
 use lapor_domain::ids::{PhotoId, ReportId, UserId};
+use lapor_domain::lifecycle::Status;
 use lapor_domain::report::{Location, Report};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub struct SqliteReporting {
     pub(crate) db: Db,
@@ -162,6 +170,7 @@ impl ReportingStore for SqliteReporting {
         id: ReportId,
         voter: UserId,
         at: Timestamp,
+        event: UpvoteEvent,
     ) -> StoreResult<Option<i64>> {
         self.db
             .write(move |c| {
@@ -182,14 +191,7 @@ impl ReportingStore for SqliteReporting {
                     .optional()
                     .store()?
                     .ok_or_else(|| StoreError::Conflict("only live PUBLIC reports can be upvoted".into()))?;
-                let event = DomainEvent::ReportUpvoted(ReportUpvoted {
-                    report_id: id,
-                    voter_user_id: voter,
-                    vote_count: count,
-                    created_at: at,
-                })
-                .into_envelope(at);
-                outbox::append(c, &event)?;
+                outbox::append(c, &event(id, voter, count, at))?;
                 Ok(Some(count))
             })
             .await
@@ -284,42 +286,40 @@ impl EventConsumer for SqliteReporting {
         "reporting".into()
     }
 
-    async fn apply(
-        &self,
-        events: &[EventEnvelope],
-        _now: lapor_domain::Timestamp,
-    ) -> StoreResult<usize> {
-        // Only status changes matter here; most batches have none, and the
-        // writer is better left to citizens' commands.
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
         let events: Vec<EventEnvelope> = events
             .iter()
-            .filter(|e| e.event_type == "report.status.updated")
+            .filter(|e| reporting::reacts_to(&e.event_type))
             .cloned()
             .collect();
         if events.is_empty() {
             return Ok(0);
         }
         self.db
-            .write(move |c| {
-                let mut applied = 0;
-                for e in &events {
-                    if !outbox::first_time(c, e)? {
-                        continue;
-                    }
-                    if let Ok(DomainEvent::StatusUpdated(s)) = e.decode() {
-                        let done = c
-                            .prepare_cached("UPDATE reports SET status = ?1 WHERE id = ?2")
-                            .store()?
-                            .execute(params![s.new_status.as_str(), s.report_id.to_string()])
-                            .store()?;
-                        if done == 0 {
-                            lapor_app::ports::not_yet(e)?;
-                        }
-                        applied += 1;
-                    }
-                }
-                Ok(applied)
-            })
+            .write(move |c| outbox::apply_new(c, &events, |c, e| apply_one(c, e, now)))
             .await
     }
+}
+
+fn apply_one(conn: &Connection, e: &EventEnvelope, now: Timestamp) -> StoreResult<()> {
+    let id = e.report_id.to_string();
+    let status: Option<Status> = conn
+        .prepare_cached("SELECT status FROM reports WHERE id = ?1")
+        .store()?
+        .query_row([&id], |r| r.get::<_, String>(0))
+        .optional()
+        .store()?
+        .map(|s| parse(&s, "status"))
+        .transpose()?;
+    for w in reporting::react(e, status, now).into_writes(e)? {
+        match w {
+            ReportingWrite::SetStatus(s) => {
+                conn.prepare_cached("UPDATE reports SET status = ?1 WHERE id = ?2")
+                    .store()?
+                    .execute(params![s.as_str(), id])
+                    .store()?;
+            }
+        }
+    }
+    Ok(())
 }

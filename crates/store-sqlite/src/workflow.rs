@@ -1,4 +1,8 @@
 //! Workflow on SQLite: SLA jobs, configuration, escalations, notifications.
+//!
+//! What events cause here is decided by `lapor_app::reactions::workflow`:
+//! this adapter loads the state a reaction reads, executes the writes it
+//! returns and records the event as applied, in one transaction.
 
 use crate::db::{Db, Sql, SqlResultExt, collect, parse, text};
 use crate::outbox::{self, impl_outbox};
@@ -8,13 +12,15 @@ use lapor_app::ports::{
     DueJob, EventConsumer, NewNotification, SlaConfig, SlaFilter, StoreError, StoreResult,
     WorkflowStore,
 };
+use lapor_app::reactions::workflow::{self, Job, WorkflowState, WorkflowWrite};
 use lapor_app::views::{EscalationView, Listing, NotificationView, SlaView};
+use lapor_domain::Timestamp;
 use lapor_domain::access::{ListingScope, Owner};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
-use lapor_domain::events::{DomainEvent, EventEnvelope, ReportCreated, SlaStarted};
+use lapor_domain::events::EventEnvelope;
 use lapor_domain::ids::{NotificationId, ReportId};
-use lapor_domain::sla::{self, SlaJob};
-use lapor_domain::{Timestamp, notices};
+use lapor_domain::notices::Notice;
+use lapor_domain::sla::SlaJob;
 use rusqlite::{Connection, Row, params};
 
 pub struct SqliteWorkflow {
@@ -70,21 +76,23 @@ fn config(conn: &Connection) -> StoreResult<SlaConfig> {
 }
 
 fn notify(conn: &Connection, n: &NewNotification) -> StoreResult<()> {
-    conn.prepare_cached("INSERT INTO notifications (id, recipient, report_id, kind, message, is_read, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)")
+    let (kind, params, message) = n.notice.to_stored();
+    conn.prepare_cached("INSERT INTO notifications (id, recipient, report_id, kind, params, message, is_read, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)")
         .store()?
         .execute(params![
             n.id.to_string(),
             n.recipient.to_string(),
             n.report_id.to_string(),
-            n.kind,
-            n.message,
+            kind,
+            params,
+            message,
             millis(n.created_at)
         ])
         .store()?;
     Ok(())
 }
 
-fn load(conn: &Connection, id: ReportId) -> StoreResult<Option<(Owner, SlaJob)>> {
+fn load(conn: &Connection, id: ReportId) -> StoreResult<Option<Job>> {
     let mut st = conn
         .prepare_cached(&format!(
             "SELECT {JOB_COLS} FROM sla_jobs WHERE report_id = ?1"
@@ -94,7 +102,10 @@ fn load(conn: &Connection, id: ReportId) -> StoreResult<Option<(Owner, SlaJob)>>
     let Some(r) = rows.next().store()? else {
         return Ok(None);
     };
-    Ok(Some((parse(&text(r, 1)?, "owner")?, job(r)?)))
+    Ok(Some(Job {
+        owner: parse(&text(r, 1)?, "owner")?,
+        job: job(r)?,
+    }))
 }
 
 fn save(conn: &Connection, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreResult<()> {
@@ -115,120 +126,74 @@ fn save(conn: &Connection, id: ReportId, j: &SlaJob, at: Timestamp) -> StoreResu
     Ok(())
 }
 
-/// `sla.started` for a job just created from `created` (envelope `e`), so
-/// operations can show the due time without reading workflow's tables.
-fn sla_started(created: &ReportCreated, j: &SlaJob, e: &EventEnvelope) -> EventEnvelope {
-    DomainEvent::SlaStarted(SlaStarted {
-        report_id: created.report_id,
-        owner_agency: j.agency.clone(),
-        due_at: j.due_at,
-    })
-    .into_envelope(e.timestamp)
-}
-
-/// A notification id derived from the event, so a rebuilt or redelivered
-/// event cannot notify twice even without the applied-events check.
-fn note_id(e: &EventEnvelope) -> NotificationId {
-    NotificationId(e.event_id.0)
-}
-
-fn apply_one(conn: &Connection, e: &EventEnvelope) -> StoreResult<()> {
-    let Ok(event) = e.decode() else { return Ok(()) };
-    match event {
-        DomainEvent::ReportCreated(c) => {
-            let cfg = config(conn)?;
-            let j = SlaJob::start(c.agency.clone(), c.created_at, cfg.seconds_for(&c.category));
-            let inserted = conn
-                .prepare_cached(&format!(
-                    "INSERT INTO sla_jobs ({JOB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT (report_id) DO NOTHING"
-                ))
-                .store()?
-                .execute(params![
-                    c.report_id.to_string(),
-                    c.owner.to_string(),
-                    c.visibility.as_str(),
-                    c.agency.as_str(),
-                    c.category.as_str(),
-                    j.status.as_str(),
-                    j.escalation_level,
-                    millis(j.due_at),
-                    j.next_escalation_at.map(millis),
-                    j.current_status.as_str(),
-                    millis(c.created_at),
-                ])
-                .store()?;
-            if inserted == 1 {
-                outbox::append(conn, &sla_started(&c, &j, e))?;
-            }
+/// Executes one of the reaction's writes, about report `id`.
+fn execute(conn: &Connection, id: ReportId, w: WorkflowWrite) -> StoreResult<()> {
+    match w {
+        WorkflowWrite::StartJob(n) => {
+            let j = &n.job;
+            conn.prepare_cached(&format!(
+                "INSERT INTO sla_jobs ({JOB_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) ON CONFLICT (report_id) DO NOTHING"
+            ))
+            .store()?
+            .execute(params![
+                id.to_string(),
+                n.owner.to_string(),
+                n.visibility.as_str(),
+                j.agency.as_str(),
+                n.category.as_str(),
+                j.status.as_str(),
+                j.escalation_level,
+                millis(j.due_at),
+                j.next_escalation_at.map(millis),
+                j.current_status.as_str(),
+                millis(n.created_at),
+            ])
+            .store()?;
         }
-        DomainEvent::ReportUpdated(u) => {
-            let done = conn
-                .prepare_cached("UPDATE sla_jobs SET agency = ?1, category = ?2, updated_at = ?3 WHERE report_id = ?4")
+        WorkflowWrite::Emit(event) => outbox::append(conn, &event)?,
+        WorkflowWrite::ReRoute {
+            agency,
+            category,
+            at,
+        } => {
+            conn.prepare_cached(
+                "UPDATE sla_jobs SET agency = ?1, category = ?2, updated_at = ?3 WHERE report_id = ?4",
+            )
+            .store()?
+            .execute(params![
+                agency.as_str(),
+                category.as_str(),
+                millis(at),
+                id.to_string()
+            ])
+            .store()?;
+            conn.prepare_cached("UPDATE escalations SET agency = ?1 WHERE report_id = ?2")
                 .store()?
-                .execute(params![
-                    u.agency.as_str(),
-                    u.category.as_str(),
-                    millis(u.updated_at),
-                    u.report_id.to_string()
-                ])
-                .store()?;
-            if done == 0 {
-                return lapor_app::ports::not_yet(e);
-            }
-        }
-        DomainEvent::ReportWithdrawn(w) => {
-            conn.prepare_cached("UPDATE sla_jobs SET sla_status = 'CANCELLED', next_escalation_at = NULL, updated_at = ?1 WHERE report_id = ?2 AND sla_status IN ('PENDING', 'ESCALATED')")
-                .store()?
-                .execute(params![millis(w.withdrawn_at), w.report_id.to_string()])
+                .execute(params![agency.as_str(), id.to_string()])
                 .store()?;
         }
-        DomainEvent::StatusUpdated(s) => {
-            let Some((owner, mut j)) = load(conn, s.report_id)? else {
-                return lapor_app::ports::not_yet(e);
-            };
-            sla::on_status_change(&mut j, s.new_status);
-            save(conn, s.report_id, &j, s.changed_at)?;
-            let n = NewNotification {
-                id: note_id(e),
-                recipient: owner,
-                report_id: s.report_id,
-                kind: "status",
-                message: notices::status_changed(&s),
-                created_at: s.changed_at,
-            };
-            notify(conn, &n)?;
-        }
-        DomainEvent::CaseAnswered(a) => {
-            let Some((owner, _)) = load(conn, a.report_id)? else {
-                return lapor_app::ports::not_yet(e);
-            };
-            let n = NewNotification {
-                id: note_id(e),
-                recipient: owner,
-                report_id: a.report_id,
-                kind: "answer",
-                message: notices::answered(&a),
-                created_at: a.answered_at,
-            };
-            notify(conn, &n)?;
-        }
-        // No-ops, listed in IGNORED (skipped before the transaction).
-        // Escalations are recorded (with their notifications) when decided.
-        DomainEvent::ReportEscalated(_)
-        | DomainEvent::ReportUpvoted(_)
-        | DomainEvent::PhotosAdded(_)
-        | DomainEvent::SlaStarted(_) => {}
+        WorkflowWrite::SaveJob { job, at } => save(conn, id, &job, at)?,
+        WorkflowWrite::Notify(n) => notify(conn, &n)?,
     }
     Ok(())
 }
 
-/// The event types `apply_one` does nothing with.
-const IGNORED: &[&str] = &[
-    "report.escalated",
-    "report.upvoted",
-    "report.photos_added",
-    "sla.started",
-];
+fn apply_one(
+    conn: &Connection,
+    e: &EventEnvelope,
+    config: &SlaConfig,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let job = load(conn, e.report_id)?;
+    let state = WorkflowState {
+        job: job.as_ref(),
+        config,
+    };
+    for w in workflow::react(e, state, now).into_writes(e)? {
+        execute(conn, e.report_id, w)?;
+    }
+    Ok(())
+}
 
 #[async_trait]
 impl EventConsumer for SqliteWorkflow {
@@ -236,17 +201,21 @@ impl EventConsumer for SqliteWorkflow {
         "workflow".into()
     }
 
-    async fn apply(
-        &self,
-        events: &[EventEnvelope],
-        _now: lapor_domain::Timestamp,
-    ) -> StoreResult<usize> {
-        let events = outbox::relevant(events, IGNORED);
+    async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
+        let events: Vec<EventEnvelope> = events
+            .iter()
+            .filter(|e| workflow::reacts_to(&e.event_type))
+            .cloned()
+            .collect();
         if events.is_empty() {
             return Ok(0);
         }
         self.db
-            .write(move |c| outbox::apply_new(c, &events, apply_one))
+            .write(move |c| {
+                // Once per batch: a new job's duration comes from it.
+                let cfg = config(c)?;
+                outbox::apply_new(c, &events, |c, e| apply_one(c, e, &cfg, now))
+            })
             .await
     }
 }
@@ -477,7 +446,7 @@ impl WorkflowStore for SqliteWorkflow {
         limit: i64,
     ) -> StoreResult<(Vec<NotificationView>, i64)> {
         let mut q = Sql::new(
-            "SELECT id, report_id, kind, message, is_read, created_at FROM notifications WHERE recipient IN ",
+            "SELECT id, report_id, kind, params, message, is_read, created_at FROM notifications WHERE recipient IN ",
         );
         q.bind_list(recipients);
         if unread_only {
@@ -493,10 +462,13 @@ impl WorkflowStore for SqliteWorkflow {
                 Ok(NotificationView {
                     id: parse(&text(r, 0)?, "notification id")?,
                     report_id: parse(&text(r, 1)?, "report id")?,
-                    kind: r.get(2).store()?,
-                    message: r.get(3).store()?,
-                    is_read: r.get::<_, i64>(4).store()? != 0,
-                    created_at: from_millis(r.get(5).store()?),
+                    notice: Notice::stored(
+                        &text(r, 2)?,
+                        r.get::<_, Option<String>>(3).store()?.as_deref(),
+                        &text(r, 4)?,
+                    ),
+                    is_read: r.get::<_, i64>(5).store()? != 0,
+                    created_at: from_millis(r.get(6).store()?),
                 })
             })?;
             let unread: i64 = c

@@ -11,7 +11,10 @@
 //! One module per consuming context; each defines its state, its writes and
 //! `react(event, state, now) -> Decision<Write>`.
 
+pub mod operations;
 pub mod read_model;
+pub mod reporting;
+pub mod workflow;
 
 use lapor_domain::Timestamp;
 use lapor_domain::events::EventEnvelope;

@@ -250,7 +250,7 @@ impl App {
         let case = self.authorized_case(by, id).await?;
         let reason = transition(case.status, to, reason)?;
         let now = self.now();
-        let event = DomainEvent::StatusUpdated(StatusUpdated {
+        let change = StatusUpdated {
             report_id: id,
             old_status: case.status,
             new_status: to,
@@ -258,12 +258,12 @@ impl App {
             reason,
             actor_user_id: by.user_id,
             changed_at: now,
-        })
-        .into_envelope(now);
+        };
+        let event = DomainEvent::StatusUpdated(change.clone()).into_envelope(now);
         match self
             .stores()
             .operations
-            .change_status(id, case.status, &event)
+            .change_status(&change, &event)
             .await
         {
             Ok(()) => {}
@@ -302,7 +302,10 @@ impl App {
             answered_at: now,
         };
         let event = DomainEvent::CaseAnswered(answered.clone()).into_envelope(now);
-        self.stores().operations.add_answer(&event).await?;
+        self.stores()
+            .operations
+            .add_answer(&answered, &event)
+            .await?;
         self.signals().outbox_appended();
         Ok(answered)
     }

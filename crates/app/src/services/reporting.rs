@@ -105,7 +105,7 @@ impl App {
         match self
             .stores()
             .reporting
-            .add_vote(id, by.user_id, now)
+            .add_vote(id, by.user_id, now, report::upvoted)
             .await?
         {
             Some(count) => {

@@ -4,11 +4,12 @@ use crate::error::{AppError, ErrorCode};
 use crate::ports::{NewNotification, SlaConfig, SlaFilter};
 use crate::state::App;
 use crate::views::{EscalationView, Listing, NotificationView, SlaView};
+use lapor_domain::Timestamp;
 use lapor_domain::access::{Owner, Principal, Role, listing_scope};
 use lapor_domain::events::{DomainEvent, ReportEscalated};
 use lapor_domain::ids::{NotificationId, ReportId};
+use lapor_domain::notices::Notice;
 use lapor_domain::sla::{self, EscalationTarget, SlaStatus};
-use lapor_domain::{Timestamp, notices};
 
 impl App {
     /// SLA jobs, newest first, visible as their reports are (PUBLIC only
@@ -171,8 +172,7 @@ impl App {
                 id: NotificationId::new_v7(),
                 recipient: d.owner.clone(),
                 report_id: d.report_id,
-                kind: "escalation",
-                message: notices::escalated_to_reporter(&escalated),
+                notice: Notice::escalated_to_reporter(&escalated),
                 created_at: now,
             }];
             let targets = match &esc.target {
@@ -194,8 +194,7 @@ impl App {
                     id: NotificationId::new_v7(),
                     recipient: Owner::User(t.id),
                     report_id: d.report_id,
-                    kind: "escalation",
-                    message: notices::escalated_to_staff(&escalated),
+                    notice: Notice::escalated_to_staff(&escalated),
                     created_at: now,
                 });
             }

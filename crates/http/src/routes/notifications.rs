@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, AuthUser};
+use crate::wire::notifications::Notification;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -39,6 +40,7 @@ pub async fn list_notifications(
     let (items, unread) = app
         .my_notifications(&p, q.unread.unwrap_or(false), super::limit(q.limit)?)
         .await?;
+    let items: Vec<Notification> = items.into_iter().map(Into::into).collect();
     Ok(Json(
         json!({ "success": true, "data": items, "meta": { "unread_count": unread } }),
     ))

@@ -576,7 +576,7 @@ pub async fn notifications(State(web): State<Web>, ctx: Ctx) -> Result<Response,
                 Notice {
                     id: n.id.to_string(),
                     report_id: n.report_id.to_string(),
-                    message: crate::notices::render(&notice_of(&n), about, &catalog, ctx.lang),
+                    message: crate::notices::render(&n.notice, about, &catalog, ctx.lang),
                     is_read: n.is_read,
                     at: fmt_time(n.created_at),
                 }
@@ -584,15 +584,6 @@ pub async fn notifications(State(web): State<Web>, ctx: Ctx) -> Result<Response,
             .collect(),
     };
     render(&page)
-}
-
-/// What a stored notification means. The store still hands the web app the
-/// English sentence, kept as a legacy notice; once `NotificationView`
-/// carries its typed `notice`, this is `n.notice.clone()`.
-fn notice_of(n: &lapor_app::views::NotificationView) -> lapor_domain::notices::Notice {
-    lapor_domain::notices::Notice::Legacy {
-        message: n.message.clone(),
-    }
 }
 
 /// The titles of these reports that `user` may see: staff's cases in one
