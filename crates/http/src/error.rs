@@ -4,8 +4,10 @@
 //!
 //! `error` is the English sentence; `code` is the stable [`ErrorCode`] of
 //! the cause (what clients and translations key on). Failures the HTTP
-//! layer finds itself (a malformed body, an unknown route) without a more
-//! precise cause get the code of their status (`bad_request`, ...).
+//! layer finds itself (a malformed body, an id that is not a UUID, a bad
+//! token) name their cause too ([`ApiError::invalid`], [`ApiError::coded`]);
+//! only a response built from a status alone ([`ApiError::new`]) gets the
+//! code of its status (`internal`, ...).
 
 use axum::Json;
 use axum::http::{StatusCode, header};
@@ -32,9 +34,20 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// A 400 with its cause.
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::coded(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// A 401 with its cause.
+    pub fn unauthenticated(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::coded(StatusCode::UNAUTHORIZED, code, message)
+    }
+    /// A 400 coded `bad_request`; prefer [`ApiError::invalid`] with the cause.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
+    /// A 401 coded `unauthorized`; prefer [`ApiError::unauthenticated`]
+    /// with the cause.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, message)
     }
