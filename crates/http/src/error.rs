@@ -144,4 +144,18 @@ mod tests {
         assert_eq!(internal.code.as_str(), "internal");
         assert_eq!(internal.message, "internal error");
     }
+
+    /// docs/api.md says when each code is sent: a new code fails here
+    /// until it is documented.
+    #[test]
+    fn the_api_documentation_lists_every_code() {
+        let doc = include_str!("../../../docs/api.md");
+        let section = &doc[doc.find("### Error codes").expect("an Error codes section")..];
+        let missing: Vec<&str> = ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|c| !section.contains(&format!("`{c}`")))
+            .collect();
+        assert!(missing.is_empty(), "docs/api.md misses {missing:?}");
+    }
 }
