@@ -135,9 +135,14 @@ mod tests {
         assert_eq!(e.message, "a case cannot move from RESOLVED to RECEIVED");
         // Without a cause, the status names the code.
         assert_eq!(
-            ApiError::bad_request("malformed JSON").code.as_str(),
-            "bad_request"
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "not here")
+                .code
+                .as_str(),
+            "method_not_allowed"
         );
+        let e = ApiError::invalid(ErrorCode::InvalidId, "invalid id 'x'");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.code.as_str(), "invalid_id");
         let internal = ApiError::from(AppError::Internal(
             std::io::Error::other("secret detail").into(),
         ));
