@@ -54,6 +54,44 @@ error_codes! {
     /// A bug or an unexpected failure (500); no detail is shown.
     Internal = "internal",
 
+    // The shape of a request, checked by the HTTP layer before the
+    // application sees it.
+    /// No route has this path (404).
+    EndpointNotFound = "endpoint_not_found",
+    /// An id in the path or the query is not a UUID.
+    InvalidId = "invalid_id",
+    /// A query parameter has the wrong type.
+    QueryInvalid = "query_invalid",
+    /// The body is not JSON (a syntax error, or it could not be read).
+    JsonMalformed = "json_malformed",
+    /// The JSON has a wrong type or misses a field the shape requires.
+    JsonInvalid = "json_invalid",
+    /// A JSON body sent without `Content-Type: application/json` (415).
+    JsonRequired = "json_required",
+    /// A JSON body over the size limit (413).
+    BodyTooLarge = "body_too_large",
+    /// A field the request needs is absent.
+    FieldMissing = "field_missing",
+    /// An upload that is not `multipart/form-data` (415).
+    MultipartRequired = "multipart_required",
+    /// A multipart form that cannot be parsed.
+    MultipartMalformed = "multipart_malformed",
+    /// A multipart upload over the size limit as a whole (413).
+    UploadTooLarge = "upload_too_large",
+    /// A form part with a name the upload does not take.
+    FormFieldUnknown = "form_field_unknown",
+    /// A form part with a value it cannot take.
+    FormFieldInvalid = "form_field_invalid",
+
+    // Tokens (401).
+    /// No bearer token where one is required.
+    TokenMissing = "token_missing",
+    /// An `Authorization` header that is not `Bearer <token>`.
+    AuthHeaderInvalid = "auth_header_invalid",
+    /// A malformed or forged token.
+    TokenInvalid = "token_invalid",
+    TokenExpired = "token_expired",
+
     // Free text (params: field, max).
     TextEmpty = "text_empty",
     TextTooLong = "text_too_long",
@@ -71,6 +109,11 @@ error_codes! {
     // Reports.
     ReportNotFound = "report_not_found",
     LocationOutOfRange = "location_out_of_range",
+    /// Only one of lat and lon, or an address without them.
+    LocationIncomplete = "location_incomplete",
+    VisibilityInvalid = "visibility_invalid",
+    /// A status change and content edits in one request.
+    StatusWithEdits = "status_with_edits",
     NoChanges = "no_changes",
     /// Only the reporter may do this.
     NotOwner = "not_owner",
@@ -121,6 +164,10 @@ error_codes! {
     CursorWithSort = "cursor_with_sort",
     /// params: sort.
     SortInvalid = "sort_invalid",
+    /// A cursor together with page/per_page.
+    CursorWithPage = "cursor_with_page",
+    /// A cursor that is not one the API handed out.
+    CursorInvalid = "cursor_invalid",
 
     // Accounts.
     UsernameInvalid = "username_invalid",
@@ -142,8 +189,11 @@ error_codes! {
     /// params: max.
     SlaTooLong = "sla_too_long",
     DefaultSlaAdminOnly = "default_sla_admin_only",
+    SlaStatusInvalid = "sla_status_invalid",
 
     // Analytics.
+    /// A `from`/`to` that is neither RFC 3339 nor YYYY-MM-DD.
+    DateInvalid = "date_invalid",
     PeriodReversed = "period_reversed",
     /// params: max_days.
     PeriodTooLong = "period_too_long",

@@ -4,8 +4,10 @@
 //!
 //! `error` is the English sentence; `code` is the stable [`ErrorCode`] of
 //! the cause (what clients and translations key on). Failures the HTTP
-//! layer finds itself (a malformed body, an unknown route) without a more
-//! precise cause get the code of their status (`bad_request`, ...).
+//! layer finds itself (a malformed body, an id that is not a UUID, a bad
+//! token) name their cause too ([`ApiError::invalid`], [`ApiError::coded`]);
+//! only a response built from a status alone ([`ApiError::new`]) gets the
+//! code of its status (`internal`, ...).
 
 use axum::Json;
 use axum::http::{StatusCode, header};
@@ -32,9 +34,20 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// A 400 with its cause.
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::coded(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// A 401 with its cause.
+    pub fn unauthenticated(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::coded(StatusCode::UNAUTHORIZED, code, message)
+    }
+    /// A 400 coded `bad_request`; prefer [`ApiError::invalid`] with the cause.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
+    /// A 401 coded `unauthorized`; prefer [`ApiError::unauthenticated`]
+    /// with the cause.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, message)
     }
@@ -122,13 +135,32 @@ mod tests {
         assert_eq!(e.message, "a case cannot move from RESOLVED to RECEIVED");
         // Without a cause, the status names the code.
         assert_eq!(
-            ApiError::bad_request("malformed JSON").code.as_str(),
-            "bad_request"
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "not here")
+                .code
+                .as_str(),
+            "method_not_allowed"
         );
+        let e = ApiError::invalid(ErrorCode::InvalidId, "invalid id 'x'");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.code.as_str(), "invalid_id");
         let internal = ApiError::from(AppError::Internal(
             std::io::Error::other("secret detail").into(),
         ));
         assert_eq!(internal.code.as_str(), "internal");
         assert_eq!(internal.message, "internal error");
+    }
+
+    /// docs/api.md says when each code is sent: a new code fails here
+    /// until it is documented.
+    #[test]
+    fn the_api_documentation_lists_every_code() {
+        let doc = include_str!("../../../docs/api.md");
+        let section = &doc[doc.find("### Error codes").expect("an Error codes section")..];
+        let missing: Vec<&str> = ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .filter(|c| !section.contains(&format!("`{c}`")))
+            .collect();
+        assert!(missing.is_empty(), "docs/api.md misses {missing:?}");
     }
 }

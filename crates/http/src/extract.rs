@@ -5,8 +5,8 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use lapor_app::App;
 use lapor_app::security::TokenError;
+use lapor_app::{App, ErrorCode};
 use lapor_domain::access::Principal;
 use lapor_domain::ids::ReportId;
 use serde::de::DeserializeOwned;
@@ -28,23 +28,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(rej: JsonRejection) -> ApiError {
     match rej.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::coded(
             StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
             format!(
                 "request body too large (limit {} bytes)",
                 crate::MAX_JSON_BODY
             ),
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::coded(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::JsonRequired,
             "send the body as JSON with Content-Type: application/json",
         ),
         _ => match rej {
-            JsonRejection::JsonDataError(e) => {
-                ApiError::bad_request(format!("invalid request body: {}", e.body_text()))
+            JsonRejection::JsonDataError(e) => ApiError::invalid(
+                ErrorCode::JsonInvalid,
+                format!("invalid request body: {}", e.body_text()),
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::invalid(ErrorCode::JsonMalformed, "malformed JSON")
             }
-            JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("malformed JSON"),
-            other => ApiError::bad_request(other.body_text()),
+            // The body could not be read at all: no JSON to speak of.
+            other => ApiError::invalid(ErrorCode::JsonMalformed, other.body_text()),
         },
     }
 }
@@ -60,7 +66,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             .await
             .map(|q| Self(q.0))
             .map_err(|e: QueryRejection| {
-                ApiError::bad_request(format!("invalid query: {}", e.body_text()))
+                ApiError::invalid(
+                    ErrorCode::QueryInvalid,
+                    format!("invalid query: {}", e.body_text()),
+                )
             })
     }
 }
@@ -75,10 +84,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ReportIdPath {
         let axum::extract::Path(raw) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|e: PathRejection| ApiError::bad_request(e.body_text()))?;
-        raw.parse::<ReportId>()
-            .map(Self)
-            .map_err(|_| ApiError::bad_request(format!("invalid id '{raw}': expected a UUID")))
+                .map_err(|e: PathRejection| {
+                    ApiError::invalid(ErrorCode::InvalidId, e.body_text())
+                })?;
+        raw.parse::<ReportId>().map(Self).map_err(|_| {
+            ApiError::invalid(
+                ErrorCode::InvalidId,
+                format!("invalid id '{raw}': expected a UUID"),
+            )
+        })
     }
 }
 
@@ -86,22 +100,29 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("invalid Authorization header"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer <token>"))?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::unauthenticated(ErrorCode::AuthHeaderInvalid, "invalid Authorization header")
+    })?;
+    let not_bearer = || {
+        ApiError::unauthenticated(
+            ErrorCode::AuthHeaderInvalid,
+            "use Authorization: Bearer <token>",
+        )
+    };
+    let (scheme, token) = value.split_once(' ').ok_or_else(not_bearer)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized("use Authorization: Bearer <token>"));
+        return Err(not_bearer());
     }
     Ok(Some(token.trim()))
 }
 
 fn verify(app: &App, token: &str) -> Result<Principal, ApiError> {
     app.tokens().verify(token).map_err(|e| match e {
-        TokenError::Expired => ApiError::unauthorized("the token has expired; log in again"),
-        TokenError::Invalid => ApiError::unauthorized("invalid token"),
+        TokenError::Expired => ApiError::unauthenticated(
+            ErrorCode::TokenExpired,
+            "the token has expired; log in again",
+        ),
+        TokenError::Invalid => ApiError::unauthenticated(ErrorCode::TokenInvalid, "invalid token"),
     })
 }
 
@@ -114,7 +135,10 @@ impl FromRequestParts<App> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         match bearer(parts)? {
             Some(token) => verify(app, token).map(Self),
-            None => Err(ApiError::unauthorized("log in first: missing bearer token")),
+            None => Err(ApiError::unauthenticated(
+                ErrorCode::TokenMissing,
+                "log in first: missing bearer token",
+            )),
         }
     }
 }

@@ -110,10 +110,15 @@ pub fn router(app: App, roles: HttpRoles) -> Router {
 }
 
 async fn not_found() -> impl IntoResponse {
-    error::ApiError::new(StatusCode::NOT_FOUND, "no such endpoint")
+    error::ApiError::coded(
+        StatusCode::NOT_FOUND,
+        lapor_app::ErrorCode::EndpointNotFound,
+        "no such endpoint",
+    )
 }
 
 async fn method_not_allowed() -> impl IntoResponse {
+    // The status is the cause: the path exists, the method does not.
     error::ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method not allowed on this endpoint",

@@ -1156,7 +1156,7 @@ async fn refusals_carry_a_code_per_cause() {
         StatusCode::UNAUTHORIZED,
         "login_failed",
     );
-    // Found by the HTTP layer itself: the code of the status.
+    // Found by the HTTP layer itself, with a cause of its own.
     refused_with(
         "malformed JSON",
         raw(
@@ -1169,7 +1169,7 @@ async fn refusals_carry_a_code_per_cause() {
         )
         .await,
         StatusCode::BAD_REQUEST,
-        "bad_request",
+        "json_malformed",
     );
 }
 
@@ -1256,4 +1256,313 @@ async fn another_spelling_of_a_category_slug_is_a_conflict() {
     let (_, r) = app.get(&format!("/reports/{id}"), Some(&citizen)).await;
     assert_eq!(r["data"]["category"], "air_bersih", "{r}");
     assert_eq!(r["data"]["owner_agency"], "AGENCY_HEALTH", "{r}");
+}
+
+// ------------------------------------------------ codes of the HTTP layer
+
+/// What the HTTP layer refuses before the application sees the request
+/// (ids, paging, tokens, bodies, query values) has a code per cause too;
+/// statuses and sentences stay those the seeds' clients know.
+#[tokio::test]
+async fn the_http_layer_names_the_cause_of_each_refusal() {
+    let app = TestApp::spawn().await;
+    let citizen = app.login("citizen1").await;
+    let officer = app.login("officer1").await;
+    let admin = app.login("admin").await;
+    let id = app
+        .create_report(&citizen, "Lampu jalan mati", "PUBLIC", "infrastruktur")
+        .await;
+    app.settle().await;
+    let before = snapshot(&app, &citizen).await;
+    let bad = StatusCode::BAD_REQUEST;
+
+    // Routes and ids.
+    refused_with(
+        "unknown path",
+        app.get("/no/such/thing", None).await,
+        StatusCode::NOT_FOUND,
+        "endpoint_not_found",
+    );
+    refused_with(
+        "wrong method",
+        app.send(Method::PATCH, "/reports", Some(&citizen), None)
+            .await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    for path in [
+        "/reports/not-a-uuid".to_owned(),
+        format!("/reports/{id}/photos/not-a-uuid"),
+        "/sla/status?report_id=42".to_owned(),
+    ] {
+        refused_with(
+            &path,
+            app.get(&path, Some(&citizen)).await,
+            bad,
+            "invalid_id",
+        );
+    }
+
+    // Query values and paging.
+    for (path, token, code) in [
+        ("/reports?page=abc", None, "query_invalid"),
+        ("/reports?page=0", None, "page_out_of_range"),
+        ("/reports?page=2000000", None, "page_out_of_range"),
+        ("/reports?per_page=0", None, "page_size_invalid"),
+        ("/reports/me?limit=0", Some(&citizen), "page_size_invalid"),
+        ("/reports?cursor=not-a-cursor", None, "cursor_invalid"),
+        ("/reports?sort=top&cursor=abc", None, "cursor_with_sort"),
+        ("/reports?sort=sideways", None, "sort_invalid"),
+        ("/reports?status=DONE", None, "status_invalid"),
+        ("/sla/status?page=0", None, "page_out_of_range"),
+        ("/sla/status?per_page=0", None, "page_size_invalid"),
+        ("/sla/status?sla_status=LATE", None, "sla_status_invalid"),
+        ("/cases/inbox?sort=sideways", Some(&officer), "sort_invalid"),
+        (
+            "/cases/inbox?sort=oldest&cursor=abc",
+            Some(&officer),
+            "cursor_with_sort",
+        ),
+        (
+            "/cases/inbox?page=1&cursor=abc",
+            Some(&officer),
+            "cursor_with_page",
+        ),
+        (
+            "/analytics/performance?from=yesterday",
+            Some(&admin),
+            "date_invalid",
+        ),
+    ] {
+        refused_with(
+            path,
+            app.get(path, token.map(String::as_str)).await,
+            bad,
+            code,
+        );
+    }
+
+    // Tokens.
+    let me = app.get("/auth/me", Some(&citizen)).await.1;
+    let claims = json!({
+        "sub": me["user"]["id"], "usr": "citizen1", "role": "citizen",
+        "iat": now() - 7200, "exp": now() - 3600, "iss": "lapor",
+    });
+    let expired = sign(&secret(&app), &claims);
+    refused_with(
+        "no token",
+        app.get("/auth/me", None).await,
+        StatusCode::UNAUTHORIZED,
+        "token_missing",
+    );
+    refused_with(
+        "expired token",
+        app.get("/auth/me", Some(&expired)).await,
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    );
+    refused_with(
+        "malformed token",
+        app.get("/reports", Some("a.b.c")).await,
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    );
+    let res = app
+        .http
+        .get(format!("{}/auth/me", app.base))
+        .header(
+            reqwest::header::AUTHORIZATION,
+            "Basic Y2l0aXplbjE6cGFzc3dvcmQ=",
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    refused_with(
+        "another scheme",
+        (status, res.json().await.unwrap()),
+        StatusCode::UNAUTHORIZED,
+        "auth_header_invalid",
+    );
+
+    // JSON bodies.
+    let json_ct = Some("application/json");
+    let post_raw = |ct: Option<&'static str>, body: String| {
+        raw(&app, Method::POST, "/reports", Some(&citizen), ct, body)
+    };
+    refused_with(
+        "malformed JSON",
+        post_raw(json_ct, "{\"content\": ".into()).await,
+        bad,
+        "json_malformed",
+    );
+    refused_with(
+        "a number for a string",
+        post_raw(
+            json_ct,
+            r#"{"content": 5, "category": "infrastruktur"}"#.into(),
+        )
+        .await,
+        bad,
+        "json_invalid",
+    );
+    refused_with(
+        "no JSON content type",
+        post_raw(
+            Some("text/plain"),
+            r#"{"content": "x", "category": "infrastruktur"}"#.into(),
+        )
+        .await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "json_required",
+    );
+    let huge = format!(
+        r#"{{"content": "{}", "category": "infrastruktur"}}"#,
+        "a".repeat(70 * 1024)
+    );
+    refused_with(
+        "over 64 KiB",
+        post_raw(json_ct, huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+    );
+
+    // Report fields the HTTP layer reads: the location through the
+    // domain's own rules, so a NUL in the address is the NUL of any text.
+    let report = |extra: Value| {
+        let mut body = json!({"content": "Isi laporan", "category": "infrastruktur"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (what, body, code) in [
+        (
+            "address with NUL",
+            report(json!({"location": {"lat": -6.2, "lon": 106.8, "address": "Jl.\u{0}Merdeka"}})),
+            "text_has_nul",
+        ),
+        (
+            "address too long",
+            report(json!({"lat": -6.2, "lon": 106.8, "address": "a".repeat(301)})),
+            "text_too_long",
+        ),
+        (
+            "latitude 100",
+            report(json!({"lat": 100.0, "lon": 106.8})),
+            "location_out_of_range",
+        ),
+        (
+            "only lat",
+            report(json!({"lat": -6.2})),
+            "location_incomplete",
+        ),
+        (
+            "address alone",
+            report(json!({"address": "Jl. Merdeka"})),
+            "location_incomplete",
+        ),
+        (
+            "visibility",
+            report(json!({"visibility": "SECRET"})),
+            "visibility_invalid",
+        ),
+        (
+            "no category",
+            json!({"content": "Isi laporan"}),
+            "field_missing",
+        ),
+    ] {
+        refused_with(
+            what,
+            app.post("/reports", Some(&citizen), body).await,
+            bad,
+            code,
+        );
+    }
+    refused_with(
+        "status and edits together",
+        app.put(
+            &format!("/reports/{id}"),
+            Some(&officer),
+            json!({"status": "IN_PROGRESS", "title": "Baru"}),
+        )
+        .await,
+        bad,
+        "status_with_edits",
+    );
+    refused_with(
+        "a citizen changing the status",
+        app.put(
+            &format!("/reports/{id}"),
+            Some(&citizen),
+            json!({"status": "RESOLVED"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "staff_only",
+    );
+    refused_with(
+        "an unknown status",
+        app.patch(
+            &format!("/cases/{id}/status"),
+            Some(&officer),
+            json!({"status": "DONE"}),
+        )
+        .await,
+        bad,
+        "status_invalid",
+    );
+    refused_with(
+        "an unknown role",
+        app.post(
+            "/admin/users",
+            Some(&admin),
+            json!({"username": "petugas9", "password": "password123", "role": "wizard"}),
+        )
+        .await,
+        bad,
+        "role_invalid",
+    );
+
+    // Photo uploads.
+    let photos = format!("/reports/{id}/photos");
+    refused_with(
+        "photos as JSON",
+        app.post(&photos, Some(&citizen), json!({"photo": "x"}))
+            .await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "multipart_required",
+    );
+    let upload = |form: reqwest::multipart::Form| {
+        app.http
+            .post(format!("{}{photos}", app.base))
+            .bearer_auth(&citizen)
+            .multipart(form)
+            .send()
+    };
+    for (what, form, code) in [
+        (
+            "an unknown part",
+            reqwest::multipart::Form::new().text("picture", "x"),
+            "form_field_unknown",
+        ),
+        (
+            "share_location=maybe",
+            reqwest::multipart::Form::new().text("share_location", "maybe"),
+            "form_field_invalid",
+        ),
+        (
+            "no photo",
+            reqwest::multipart::Form::new().text("share_location", "true"),
+            "photos_missing",
+        ),
+    ] {
+        let res = upload(form).await.unwrap();
+        let status = res.status();
+        refused_with(what, (status, res.json().await.unwrap()), bad, code);
+    }
+
+    // Nothing was changed by any of it.
+    assert_eq!(snapshot(&app, &citizen).await, before);
 }

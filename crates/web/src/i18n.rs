@@ -588,6 +588,91 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Terjadi kesalahan di sisi kami. Silakan coba lagi.",
     ),
     (
+        "code.endpoint_not_found",
+        "This address does not exist.",
+        "Alamat ini tidak ada.",
+    ),
+    (
+        "code.invalid_id",
+        "The link contains an invalid id.",
+        "Tautan berisi id yang tidak sah.",
+    ),
+    (
+        "code.query_invalid",
+        "A search or filter value is invalid.",
+        "Nilai pencarian atau filter tidak sah.",
+    ),
+    (
+        "code.json_malformed",
+        "The data sent could not be read.",
+        "Data yang dikirim tidak dapat dibaca.",
+    ),
+    (
+        "code.json_invalid",
+        "The data sent has a wrong or missing field.",
+        "Data yang dikirim memiliki kolom yang salah atau kurang.",
+    ),
+    (
+        "code.json_required",
+        "The data must be sent as JSON.",
+        "Data harus dikirim sebagai JSON.",
+    ),
+    (
+        "code.body_too_large",
+        "What was sent is too large.",
+        "Yang dikirim terlalu besar.",
+    ),
+    (
+        "code.field_missing",
+        "A required field is missing.",
+        "Ada kolom wajib yang belum diisi.",
+    ),
+    (
+        "code.multipart_required",
+        "Send the photos as a file upload form.",
+        "Kirim foto melalui formulir unggah berkas.",
+    ),
+    (
+        "code.multipart_malformed",
+        "The upload could not be read; please try again.",
+        "Unggahan tidak dapat dibaca; silakan coba lagi.",
+    ),
+    (
+        "code.upload_too_large",
+        "The upload is too large: send fewer or smaller photos.",
+        "Unggahan terlalu besar: kirim lebih sedikit atau lebih kecil foto.",
+    ),
+    (
+        "code.form_field_unknown",
+        "The upload form has a field that is not accepted.",
+        "Formulir unggahan berisi kolom yang tidak diterima.",
+    ),
+    (
+        "code.form_field_invalid",
+        "A field of the upload form has an invalid value.",
+        "Salah satu kolom formulir unggahan berisi nilai yang tidak sah.",
+    ),
+    (
+        "code.token_missing",
+        "Log in first.",
+        "Silakan masuk terlebih dahulu.",
+    ),
+    (
+        "code.auth_header_invalid",
+        "Your login could not be read; please log in again.",
+        "Data masuk Anda tidak dapat dibaca; silakan masuk lagi.",
+    ),
+    (
+        "code.token_invalid",
+        "Your login is not valid; please log in again.",
+        "Data masuk Anda tidak sah; silakan masuk lagi.",
+    ),
+    (
+        "code.token_expired",
+        "Your session has expired; please log in again.",
+        "Sesi Anda telah berakhir; silakan masuk lagi.",
+    ),
+    (
         "code.text_empty",
         "{field} must not be empty.",
         "{field} tidak boleh kosong.",
@@ -636,6 +721,21 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "code.location_out_of_range",
         "The latitude must be between -90 and 90 and the longitude between -180 and 180.",
         "Lintang harus antara -90 dan 90, dan bujur antara -180 dan 180.",
+    ),
+    (
+        "code.location_incomplete",
+        "Give both the latitude and the longitude (an address alone is not enough).",
+        "Isi lintang dan bujur sekaligus (alamat saja tidak cukup).",
+    ),
+    (
+        "code.visibility_invalid",
+        "Invalid visibility: use Public, Private or Anonymous.",
+        "Visibilitas tidak sah: gunakan Publik, Privat atau Anonim.",
+    ),
+    (
+        "code.status_with_edits",
+        "Change the status or the content, not both at once.",
+        "Ubah status atau isi laporan, jangan keduanya sekaligus.",
     ),
     (
         "code.no_changes",
@@ -799,6 +899,16 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Urutan '{sort}' tidak sah: gunakan newest, oldest, upvotes atau sla_due.",
     ),
     (
+        "code.cursor_with_page",
+        "A cursor cannot be combined with page numbers.",
+        "Kursor tidak dapat digabung dengan nomor halaman.",
+    ),
+    (
+        "code.cursor_invalid",
+        "This page link is not valid; start again from the first page.",
+        "Tautan halaman ini tidak sah; mulai lagi dari halaman pertama.",
+    ),
+    (
         "code.username_invalid",
         "The username must be 3-32 characters: letters, digits, '.', '_' or '-'.",
         "Nama pengguna harus 3-32 karakter: huruf, angka, '.', '_' atau '-'.",
@@ -854,9 +964,19 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Hanya kepala daerah yang boleh mengubah SLA bawaan; pilih kategori.",
     ),
     (
+        "code.sla_status_invalid",
+        "Invalid SLA status: use PENDING, ESCALATED, COMPLETED or CANCELLED.",
+        "Status SLA tidak sah: gunakan PENDING, ESCALATED, COMPLETED atau CANCELLED.",
+    ),
+    (
         "code.period_reversed",
         "The start must be before the end.",
         "Tanggal awal harus sebelum tanggal akhir.",
+    ),
+    (
+        "code.date_invalid",
+        "Invalid date: use YYYY-MM-DD.",
+        "Tanggal tidak sah: gunakan YYYY-MM-DD.",
     ),
     (
         "code.period_too_long",

@@ -1,7 +1,7 @@
 //! The city head's configuration: staff accounts, agencies, categories.
 
 use crate::body::SortedData;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, AuthUser};
 use crate::wire::accounts::{Done, User};
 use axum::extract::State;
@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lapor_app::App;
 use lapor_app::services::identity::{NewUser, require_admin};
-use lapor_domain::access::{BadRole, Role};
+use lapor_app::{App, AppError};
+use lapor_domain::access::Role;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -51,10 +51,7 @@ pub async fn post_user(
     ApiJson(b): ApiJson<NewUserBody>,
 ) -> ApiResult<Response> {
     require_admin(&p)?;
-    let role: Role = b
-        .role
-        .parse()
-        .map_err(|e: BadRole| ApiError::bad_request(e.to_string()))?;
+    let role: Role = b.role.parse().map_err(AppError::from)?;
     let user = app
         .create_user(NewUser {
             username: b.username,

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use lapor_app::App;
+use lapor_app::{App, ErrorCode};
 use lapor_domain::Timestamp;
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
@@ -46,7 +46,10 @@ fn parse_time(name: &str, s: &str, end: bool) -> Result<Timestamp, ApiError> {
         return Ok(t);
     }
     let d = Date::parse(s, format_description!("[year]-[month]-[day]")).map_err(|_| {
-        ApiError::bad_request(format!("invalid {name}: use RFC 3339 or YYYY-MM-DD"))
+        ApiError::invalid(
+            ErrorCode::DateInvalid,
+            format!("invalid {name}: use RFC 3339 or YYYY-MM-DD"),
+        )
     })?;
     let t = d.with_time(Time::MIDNIGHT).assume_utc();
     Ok(if end { t + Duration::days(1) } else { t })

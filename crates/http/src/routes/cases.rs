@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use lapor_app::App;
 use lapor_app::ports::{InboxSort, Paging};
 use lapor_app::services::operations::{InboxPage, InboxQuery};
-use lapor_domain::lifecycle::{BadStatus, Status};
+use lapor_app::{App, AppError, ErrorCode};
+use lapor_domain::lifecycle::Status;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -68,17 +68,28 @@ pub async fn get_inbox(
         .as_deref()
         .unwrap_or("")
         .parse()
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::invalid(ErrorCode::SortInvalid, e))?;
     let offset = sort != InboxSort::Newest || q.page.is_some() || q.per_page.is_some();
     if offset && params.cursor.as_deref().is_some_and(|c| !c.is_empty()) {
-        return Err(ApiError::bad_request(
+        // One sentence for both mistakes (the seeds' clients know it), a
+        // code for each.
+        let code = if sort != InboxSort::Newest {
+            ErrorCode::CursorWithSort
+        } else {
+            ErrorCode::CursorWithPage
+        };
+        return Err(ApiError::invalid(
+            code,
             "cursor pages only sort=newest without page/per_page",
         ));
     }
     let paging = if offset {
         let page = q.page.unwrap_or(1);
         if page < 1 {
-            return Err(ApiError::bad_request("page must be 1 or more"));
+            return Err(ApiError::invalid(
+                ErrorCode::PageOutOfRange,
+                "page must be 1 or more",
+            ));
         }
         Paging::Offset {
             page,
@@ -155,10 +166,7 @@ pub async fn patch_status(
     ReportIdPath(id): ReportIdPath,
     ApiJson(b): ApiJson<StatusBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let to: Status = b
-        .status
-        .parse()
-        .map_err(|e: BadStatus| ApiError::bad_request(e.to_string()))?;
+    let to: Status = b.status.parse().map_err(AppError::from)?;
     let c = app.change_status(&p, id, to, b.reason.as_deref()).await?;
     Ok(Json(StatusChanged {
         message: format!("Status updated to {}", c.new_status),

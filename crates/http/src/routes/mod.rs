@@ -12,6 +12,7 @@ pub mod sla;
 
 use crate::error::ApiError;
 use lapor_app::ports::{Cursor, Paging};
+use lapor_app::{AppError, ErrorCode};
 use lapor_domain::lifecycle::Status;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -54,9 +55,7 @@ impl ListParams {
             Some(s) => s
                 .parse()
                 .map(Some)
-                .map_err(|e: lapor_domain::lifecycle::BadStatus| {
-                    ApiError::bad_request(e.to_string())
-                }),
+                .map_err(|e: lapor_domain::lifecycle::BadStatus| AppError::from(e).into()),
             None => Ok(None),
         }
     }
@@ -66,9 +65,10 @@ impl ListParams {
             None => Ok(Default::default()),
             Some(s) if s.is_empty() || s == "newest" => Ok(lapor_app::ports::FeedSort::Newest),
             Some(s) if s == "top" || s == "upvotes" => Ok(lapor_app::ports::FeedSort::MostUpvoted),
-            Some(s) => Err(ApiError::bad_request(format!(
-                "invalid sort '{s}': use newest or top"
-            ))),
+            Some(s) => Err(ApiError::invalid(
+                ErrorCode::SortInvalid,
+                format!("invalid sort '{s}': use newest or top"),
+            )),
         }
     }
 
@@ -78,7 +78,8 @@ impl ListParams {
     pub fn paging(&self, offset_default: bool) -> Result<Paging, ApiError> {
         let top = self.sort()? == lapor_app::ports::FeedSort::MostUpvoted;
         if top && self.cursor.is_some() {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                ErrorCode::CursorWithSort,
                 "sort=top pages with page/per_page, not cursor",
             ));
         }
@@ -86,14 +87,21 @@ impl ListParams {
         if (self.page.is_some() || self.per_page.is_some() || offset_default || top) && !keyset {
             let page = self.page.unwrap_or(1);
             if page < 1 {
-                return Err(ApiError::bad_request("page must be 1 or more"));
+                return Err(ApiError::invalid(
+                    ErrorCode::PageOutOfRange,
+                    "page must be 1 or more",
+                ));
             }
             let per_page = self.per_page.or(self.limit).unwrap_or(20);
             if per_page < 1 {
-                return Err(ApiError::bad_request("per_page must be 1 or more"));
+                return Err(ApiError::invalid(
+                    ErrorCode::PageSizeInvalid,
+                    "per_page must be 1 or more",
+                ));
             }
             if page > 1_000_000 {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::invalid(
+                    ErrorCode::PageOutOfRange,
                     "page is too large; use cursor paging",
                 ));
             }
@@ -112,7 +120,7 @@ impl ListParams {
         match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(c) => Cursor::decode(c)
                 .map(Some)
-                .ok_or_else(|| ApiError::bad_request("invalid cursor")),
+                .ok_or_else(|| ApiError::invalid(ErrorCode::CursorInvalid, "invalid cursor")),
             None => Ok(None),
         }
     }
@@ -120,7 +128,10 @@ impl ListParams {
 
 pub fn limit(l: Option<i64>) -> Result<i64, ApiError> {
     match l {
-        Some(l) if l < 1 => Err(ApiError::bad_request("limit must be 1 or more")),
+        Some(l) if l < 1 => Err(ApiError::invalid(
+            ErrorCode::PageSizeInvalid,
+            "limit must be 1 or more",
+        )),
         Some(l) => Ok(l.min(MAX_PER_PAGE)),
         None => Ok(50),
     }

@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lapor_app::App;
+use lapor_app::{App, ErrorCode};
 use lapor_domain::ids::{PhotoId, ReportId};
 use lapor_domain::photo::MAX_PHOTOS_PER_REPORT;
 use utoipa::ToSchema;
@@ -56,15 +56,19 @@ pub struct PhotoUpload {
 
 fn multipart_error(status: StatusCode, max: usize, detail: String) -> ApiError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
+        ApiError::coded(
             status,
+            ErrorCode::UploadTooLarge,
             format!(
                 "the upload is too large: at most {MAX_PHOTOS_PER_REPORT} photos of {} each",
                 human(max)
             ),
         )
     } else {
-        ApiError::bad_request(format!("malformed multipart upload: {detail}"))
+        ApiError::invalid(
+            ErrorCode::MultipartMalformed,
+            format!("malformed multipart upload: {detail}"),
+        )
     }
 }
 
@@ -104,8 +108,9 @@ pub async fn post_photos(
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let mut form = form.map_err(|_| {
-        ApiError::new(
+        ApiError::coded(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::MultipartRequired,
             "send the photos as multipart/form-data, one part named `photo` per file",
         )
     })?;
@@ -130,21 +135,24 @@ pub async fn post_photos(
                 "true" | "1" | "on" | "yes" => true,
                 "false" | "0" | "off" | "no" | "" => false,
                 other => {
-                    return Err(ApiError::bad_request(format!(
-                        "share_location must be true or false (got '{other}')"
-                    )));
+                    return Err(ApiError::invalid(
+                        ErrorCode::FormFieldInvalid,
+                        format!("share_location must be true or false (got '{other}')"),
+                    ));
                 }
             };
             continue;
         }
         if !FIELDS.contains(&name.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "unexpected form field '{name}': send each file in a part named `photo`"
-            )));
+            return Err(ApiError::invalid(
+                ErrorCode::FormFieldUnknown,
+                format!("unexpected form field '{name}': send each file in a part named `photo`"),
+            ));
         }
         if uploads.len() == MAX_PHOTOS_PER_REPORT {
-            return Err(ApiError::new(
+            return Err(ApiError::coded(
                 StatusCode::CONFLICT,
+                ErrorCode::TooManyPhotos,
                 format!("at most {MAX_PHOTOS_PER_REPORT} photos per report"),
             ));
         }
@@ -161,8 +169,9 @@ pub async fn post_photos(
                 } else {
                     format!("photo {}", uploads.len() + 1)
                 };
-                return Err(ApiError::new(
+                return Err(ApiError::coded(
                     StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PhotoTooLarge,
                     format!(
                         "{which} is larger than the limit of {} per photo",
                         human(max)
@@ -174,7 +183,8 @@ pub async fn post_photos(
         uploads.push(buf.freeze());
     }
     if uploads.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            ErrorCode::PhotosMissing,
             "send at least one photo: a multipart part named `photo` with a JPEG, PNG or WebP file",
         ));
     }
@@ -219,12 +229,18 @@ impl<S: Send + Sync> FromRequestParts<S> for PhotoPath {
         let axum::extract::Path((report, photo)) =
             axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+                .map_err(|e| ApiError::invalid(ErrorCode::InvalidId, e.body_text()))?;
         let report = report.parse::<ReportId>().map_err(|_| {
-            ApiError::bad_request(format!("invalid id '{report}': expected a UUID"))
+            ApiError::invalid(
+                ErrorCode::InvalidId,
+                format!("invalid id '{report}': expected a UUID"),
+            )
         })?;
         let photo = photo.parse::<PhotoId>().map_err(|_| {
-            ApiError::bad_request(format!("invalid photo id '{photo}': expected a UUID"))
+            ApiError::invalid(
+                ErrorCode::InvalidId,
+                format!("invalid photo id '{photo}': expected a UUID"),
+            )
         })?;
         Ok(Self(report, photo))
     }

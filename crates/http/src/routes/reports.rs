@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use lapor_app::App;
 use lapor_app::ports::FeedSort;
+use lapor_app::{App, AppError, ErrorCode};
 use lapor_domain::access::Visibility;
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::{Location, ReportChanges, ReportDraft};
@@ -78,12 +78,20 @@ fn location(
     match (lat, lon) {
         (Some(lat), Some(lon)) => Location::parse(lat, lon, address.as_deref())
             .map(Some)
-            .map_err(|e| ApiError::bad_request(e.to_string())),
+            // Out of range, or an address that is too long or has a NUL:
+            // the domain's own causes.
+            .map_err(|e| AppError::from(e).into()),
         (None, None) if address.as_deref().is_some_and(|a| !a.trim().is_empty()) => {
-            Err(ApiError::bad_request("an address needs lat and lon too"))
+            Err(ApiError::invalid(
+                ErrorCode::LocationIncomplete,
+                "an address needs lat and lon too",
+            ))
         }
         (None, None) => Ok(None),
-        _ => Err(ApiError::bad_request("give both lat and lon")),
+        _ => Err(ApiError::invalid(
+            ErrorCode::LocationIncomplete,
+            "give both lat and lon",
+        )),
     }
 }
 
@@ -98,13 +106,15 @@ pub async fn post_report(
     AuthUser(p): AuthUser,
     ApiJson(b): ApiJson<CreateReport>,
 ) -> ApiResult<Response> {
-    let content = b
-        .content
-        .or(b.description)
-        .ok_or_else(|| ApiError::bad_request("content (or description) is required"))?;
+    let content = b.content.or(b.description).ok_or_else(|| {
+        ApiError::invalid(
+            ErrorCode::FieldMissing,
+            "content (or description) is required",
+        )
+    })?;
     let category = b
         .category
-        .ok_or_else(|| ApiError::bad_request("category is required"))?;
+        .ok_or_else(|| ApiError::invalid(ErrorCode::FieldMissing, "category is required"))?;
     let visibility = match b
         .visibility
         .as_deref()
@@ -113,7 +123,7 @@ pub async fn post_report(
     {
         Some(v) => v
             .parse::<Visibility>()
-            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+            .map_err(|e| ApiError::invalid(ErrorCode::VisibilityInvalid, e.to_string()))?,
         None => Visibility::Public,
     };
     let location = location(b.location, b.lat, b.lon, b.address)?;
@@ -242,18 +252,16 @@ pub async fn put_report(
         b.title.is_some() || content.is_some() || b.category.is_some() || b.location.is_some();
     if let Some(status) = b.status.as_deref() {
         if edits {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                ErrorCode::StatusWithEdits,
                 "change the status or the content, not both in one request",
             ));
         }
-        let to: Status = status
-            .parse()
-            .map_err(|e: lapor_domain::lifecycle::BadStatus| {
-                ApiError::bad_request(e.to_string())
-            })?;
+        let to: Status = status.parse().map_err(AppError::from)?;
         if !p.role.is_staff() {
-            return Err(ApiError::new(
+            return Err(ApiError::coded(
                 StatusCode::FORBIDDEN,
+                ErrorCode::StaffOnly,
                 "status changes are made by the responsible agency",
             ));
         }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lapor_app::App;
+use lapor_app::{App, ErrorCode};
 use lapor_domain::ids::ReportId;
 use lapor_domain::sla::{BadSlaStatus, SlaStatus};
 use serde::Deserialize;
@@ -43,27 +43,36 @@ pub async fn list_sla_status(
     ApiQuery(q): ApiQuery<SlaParams>,
 ) -> ApiResult<Response> {
     let report_id = match q.report_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<ReportId>()
-                .map_err(|_| ApiError::bad_request("invalid report_id: expected a UUID"))?,
-        ),
+        Some(s) => Some(s.parse::<ReportId>().map_err(|_| {
+            ApiError::invalid(ErrorCode::InvalidId, "invalid report_id: expected a UUID")
+        })?),
         None => None,
     };
     let sla_status = match q.sla_status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<SlaStatus>()
-                .map_err(|e: BadSlaStatus| ApiError::bad_request(e.to_string()))?,
-        ),
+        Some(s) => Some(s.parse::<SlaStatus>().map_err(|e: BadSlaStatus| {
+            ApiError::invalid(ErrorCode::SlaStatusInvalid, e.to_string())
+        })?),
         None => None,
     };
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     if page < 1 || per_page < 1 {
-        return Err(ApiError::bad_request("page and per_page must be 1 or more"));
+        let code = if page < 1 {
+            ErrorCode::PageOutOfRange
+        } else {
+            ErrorCode::PageSizeInvalid
+        };
+        return Err(ApiError::invalid(
+            code,
+            "page and per_page must be 1 or more",
+        ));
     }
     // As for /reports: a huge page would overflow the offset (a 500).
     if page > 1_000_000 {
-        return Err(ApiError::bad_request("page is too large"));
+        return Err(ApiError::invalid(
+            ErrorCode::PageOutOfRange,
+            "page is too large",
+        ));
     }
     let per_page = per_page.min(super::MAX_PER_PAGE);
     let l = app
