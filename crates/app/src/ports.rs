@@ -562,25 +562,6 @@ pub trait WorkflowStore: Outbox + EventConsumer {
     async fn count_jobs(&self) -> StoreResult<i64>;
 }
 
-/// What a consumer returns for an event about a report it has not seen
-/// created yet. With one ordered log that cannot happen; with several
-/// consumers in one group (or replays) an event can overtake the one that
-/// creates its report. Failing the batch makes it retry until the creation
-/// has been applied; only an event long past (a report that will never
-/// appear, e.g. after a partial restore) is skipped, with an error logged.
-pub fn not_yet(event: &EventEnvelope) -> StoreResult<()> {
-    let age = time::OffsetDateTime::now_utc() - event.timestamp;
-    if age > time::Duration::minutes(10) {
-        tracing::error!(event_id = %event.event_id, event_type = %event.event_type,
-            "skipping an event whose report does not exist");
-        return Ok(());
-    }
-    Err(StoreError::Unavailable(format!(
-        "report {} not projected yet; retrying",
-        event.report_id
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lapor_app::App;
+use lapor_app::{App, ErrorCode};
 use lapor_domain::ids::NotificationId;
 use serde::Deserialize;
 use serde_json::json;
@@ -57,7 +57,7 @@ pub async fn post_read(
 ) -> ApiResult<impl IntoResponse> {
     let id: NotificationId = id
         .parse()
-        .map_err(|_| ApiError::bad_request("invalid id: expected a UUID"))?;
+        .map_err(|_| ApiError::invalid(ErrorCode::InvalidId, "invalid id: expected a UUID"))?;
     let n = app.mark_notifications_read(&p, Some(id)).await?;
     Ok(Json(json!({ "success": true, "updated": n })))
 }
