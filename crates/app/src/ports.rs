@@ -7,6 +7,7 @@
 //! ([`EventConsumer`]). The [`EventBus`] carries events from the relay to
 //! the consumers with at-least-once delivery.
 
+pub use crate::views::Cursor;
 use crate::views::*;
 use async_trait::async_trait;
 use lapor_domain::Timestamp;
@@ -245,34 +246,6 @@ pub trait PhotoFiles: Send + Sync {
 }
 
 // ---------------------------------------------------------------- reporting (read)
-
-/// A cursor for newest-first keyset pagination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub created_at_ms: i64,
-    pub id: ReportId,
-}
-
-impl Cursor {
-    pub fn at(created_at: Timestamp, id: ReportId) -> Self {
-        Self {
-            created_at_ms: crate::clock::millis(created_at),
-            id,
-        }
-    }
-
-    /// Cursors are opaque to clients: `<created_at ms>_<id>`.
-    pub fn encode(&self) -> String {
-        format!("{}_{}", self.created_at_ms, self.id)
-    }
-    pub fn decode(s: &str) -> Option<Self> {
-        let (ms, id) = s.split_once('_')?;
-        Some(Self {
-            created_at_ms: ms.parse().ok()?,
-            id: id.parse().ok()?,
-        })
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 pub enum Paging {

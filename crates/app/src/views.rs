@@ -3,7 +3,6 @@
 //! these by lapor-http's `wire` module; `Serialize` here only serves tests
 //! and diagnostics that compare views.
 
-use crate::ports::Cursor;
 use lapor_domain::Timestamp;
 use lapor_domain::access::{Owner, Visibility};
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
@@ -263,6 +262,34 @@ pub struct UserView {
     pub username: String,
     pub role: String,
     pub agency: Option<String>,
+}
+
+/// A cursor for newest-first keyset pagination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at_ms: i64,
+    pub id: ReportId,
+}
+
+impl Cursor {
+    pub fn at(created_at: Timestamp, id: ReportId) -> Self {
+        Self {
+            created_at_ms: crate::clock::millis(created_at),
+            id,
+        }
+    }
+
+    /// Cursors are opaque to clients: `<created_at ms>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.created_at_ms, self.id)
+    }
+    pub fn decode(s: &str) -> Option<Self> {
+        let (ms, id) = s.split_once('_')?;
+        Some(Self {
+            created_at_ms: ms.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
 }
 
 /// A page of results: `total` for offset paging (seed 2's meta), and a

@@ -10,7 +10,7 @@ use crate::access::{Owner, Visibility};
 use crate::catalog::{AgencyCode, CategorySlug};
 use crate::ids::{AnswerId, EventId, PhotoId, ReportId, UserId};
 use crate::lifecycle::Status;
-use crate::report::Location;
+use crate::location::Location;
 use serde::{Deserialize, Serialize};
 
 /// Version of the envelope and payload shapes below.

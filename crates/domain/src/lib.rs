@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod events;
 pub mod ids;
 pub mod lifecycle;
+pub mod location;
 pub mod notices;
 pub mod photo;
 pub mod report;

@@ -13,7 +13,6 @@ use crate::events::{
 use crate::ids::{ReportId, UserId};
 use crate::lifecycle::Status;
 use crate::text::{TextError, bounded, derive_title};
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub const MAX_TITLE: usize = 200;
@@ -46,15 +45,10 @@ pub enum ReportError {
     NoAnonymousKey,
 }
 
-/// A point on the map, with an optional street address.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Location {
-    pub lat: f64,
-    pub lon: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-}
+pub use crate::location::Location;
 
+// Parsing is a report rule (its errors are the report's); the type lives
+// in `location` so the event contract does not depend on this module.
 impl Location {
     pub fn parse(lat: f64, lon: f64, address: Option<&str>) -> Result<Self, ReportError> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
