@@ -46,6 +46,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Redirect;
 use axum::routing::get;
 use lapor_app::App;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
