@@ -270,10 +270,10 @@ impl Crate {
             let mut depth = 0usize;
             let mut i = 0;
             let mut add = |scope: &[String], path: &[String]| {
-                if let Some(target) = self.resolve(scope, path) {
-                    if &target != file {
-                        edges.insert(target);
-                    }
+                if let Some(target) = self.resolve(scope, path)
+                    && &target != file
+                {
+                    edges.insert(target);
                 }
             };
             while i < toks.len() {
