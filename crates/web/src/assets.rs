@@ -2,7 +2,7 @@
 //! nothing fetched from the internet. URLs carry a content hash (`?v=`) so
 //! browsers may cache them for a year.
 
-use crate::Web;
+use crate::state::Web;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};

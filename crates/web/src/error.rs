@@ -45,7 +45,7 @@ impl WebError {
     }
     pub fn login(back: &str) -> Self {
         let mut e = Self::new(StatusCode::SEE_OTHER, "");
-        e.redirect = Some(format!("/app/login?next={}", crate::pages::urlencode(back)));
+        e.redirect = Some(format!("/app/login?next={}", crate::links::urlencode(back)));
         e
     }
     pub fn csrf(lang: Lang) -> Self {

@@ -4,22 +4,41 @@
 //! the map and in-place upvotes. Pages work without JavaScript; scripts only
 //! make them live.
 //!
-//! Layout: [`session`] (cookies, CSRF, language), [`i18n`] (Indonesian and
-//! English strings), [`shell`] (what every page's frame needs), [`pages`]
-//! (one module per audience), [`live`] (server-sent events), [`assets`]
-//! (embedded files), [`chart`] (SVG charts drawn on the server),
-//! [`notices`] (notifications written in the reader's language), [`error`]
-//! (error pages; messages translated from error codes).
+//! Layout: [`state`] (the [`Web`] every handler shares, [`WebConfig`]),
+//! [`session`] (cookies, CSRF, language), [`i18n`] (Indonesian and English
+//! strings), [`shell`] (what every page's frame needs), [`view`] (view
+//! models, map settings, template rendering), [`links`] (query encoding,
+//! safe back links), [`pages`] (one module per audience, and their router),
+//! [`live`] (server-sent events), [`assets`] (embedded files), [`chart`] (SVG
+//! charts drawn on the server), [`notices`] (notifications written in the
+//! reader's language), [`error`] (error pages; messages translated from
+//! error codes).
+//!
+//! Dependencies point one way, from the top of this list to the bottom; no
+//! module reaches back up (`tests/module_graph.rs` fails on a cycle):
+//!
+//! 1. this file: the app's router, the CSP; the only user of [`pages`],
+//!    [`live`] and [`assets`]' router;
+//! 2. [`pages`] (`mod.rs`): the pages' routes; the only user of the page
+//!    modules;
+//! 3. the page modules (`pages/*.rs`): never each other; what two pages
+//!    share lives in the modules below;
+//! 4. shared by pages: [`live`], [`shell`], [`view`], [`chart`], [`session`],
+//!    [`assets`], [`notices`], [`error`];
+//! 5. leaves: [`state`], [`links`], [`i18n`].
 
 pub mod assets;
 pub mod chart;
 pub mod error;
 pub mod i18n;
+pub mod links;
 pub mod live;
 pub mod notices;
 pub mod pages;
 pub mod session;
 pub mod shell;
+pub mod state;
+pub mod view;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -32,41 +51,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// Settings of the web app (from `lapor serve` options).
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// Tile URL template for map backgrounds (`{z}/{x}/{y}`); empty: maps
-    /// show markers on a plain background and nothing leaves the browser.
-    pub tile_url: String,
-    pub tile_attribution: String,
-    /// Where maps start: the city's centre.
-    pub map_center: (f64, f64),
-    /// Mark cookies `Secure` (browsers still accept them on
-    /// http://localhost). Turn off only for plain-HTTP deployments on other
-    /// hosts, which should not exist.
-    pub secure_cookies: bool,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            tile_url: String::new(),
-            tile_attribution: String::new(),
-            map_center: (-6.2, 106.816_666),
-            secure_cookies: true,
-        }
-    }
-}
-
-/// Shared by every page handler.
-#[derive(Clone)]
-pub struct Web {
-    pub app: App,
-    pub config: Arc<WebConfig>,
-    /// Cancelled when the server shuts down: live streams end so the
-    /// graceful shutdown does not wait for them.
-    pub stop: CancellationToken,
-}
+pub use state::{Web, WebConfig};
 
 /// Multipart report forms carry photos: this bounds the whole request.
 pub fn form_body_limit(app: &App) -> usize {

@@ -8,8 +8,8 @@
 //! that runs no consumers (a scaled-out web/command instance) re-checks
 //! every few seconds instead. Streams end when the server shuts down.
 
-use crate::Web;
 use crate::session::Ctx;
+use crate::state::Web;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};

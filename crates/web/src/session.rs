@@ -5,9 +5,9 @@
 //! set it), and is refused outright when the browser says it comes from
 //! another site (`Sec-Fetch-Site`, `Origin`).
 
-use crate::Web;
 use crate::error::WebError;
 use crate::i18n::Lang;
+use crate::state::Web;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};

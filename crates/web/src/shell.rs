@@ -1,9 +1,9 @@
 //! The frame around every page: who is logged in, their language, the CSRF
 //! token for forms, the unread count and the active navigation entry.
 
-use crate::Web;
 use crate::i18n::Lang;
 use crate::session::Ctx;
+use crate::state::Web;
 use lapor_domain::access::{Principal, Role};
 
 pub struct Shell {

@@ -1,11 +1,12 @@
 //! Logging in and out, registering, choosing the language.
 
-use super::{render, safe_back};
-use crate::Web;
 use crate::error::WebError;
 use crate::i18n::Lang;
+use crate::links::safe_back;
 use crate::session::{self, Ctx, LANG_COOKIE, SESSION_COOKIE};
 use crate::shell::Shell;
+use crate::state::Web;
+use crate::view::render;
 use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;

@@ -3,12 +3,11 @@
 //! application services enforce the agency scope; ANONYMOUS cases carry no
 //! reporter identity to begin with.
 
-use super::render;
-use super::view::{Card, category_options, fmt_duration, fmt_time};
-use crate::Web;
 use crate::error::{WebError, message_of};
 use crate::session::Ctx;
 use crate::shell::Shell;
+use crate::state::Web;
+use crate::view::{Card, category_options, fmt_duration, fmt_time, render};
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -179,9 +178,9 @@ pub async fn inbox(
     }
     let base = format!(
         "/app/inbox?status={}&category={}&sort={}{}",
-        super::urlencode(q.status.as_deref().unwrap_or("")),
-        super::urlencode(q.category.as_deref().unwrap_or("")),
-        super::urlencode(&sort),
+        crate::links::urlencode(q.status.as_deref().unwrap_or("")),
+        crate::links::urlencode(q.category.as_deref().unwrap_or("")),
+        crate::links::urlencode(&sort),
         if overdue { "&overdue=1" } else { "" }
     );
     let more = listing.total.is_some_and(|total| page * PAGE < total);
@@ -203,7 +202,7 @@ pub async fn inbox(
         overdue,
         sort,
         categories: category_options(&catalog),
-        statuses: super::view::status_options(t),
+        statuses: crate::view::status_options(t),
         sorts: ["newest", "oldest", "upvotes", "sla_due"]
             .iter()
             .map(|s| (s.to_string(), t.s(&format!("sort.{s}")).to_owned()))
@@ -264,7 +263,7 @@ async fn case_page_with(
     let c = Card::new(&report, &web.app.catalog(), t);
     let map = match c.location {
         Some((lat, lon)) => serde_json::json!({
-            "config": super::feed::map_config(web),
+            "config": crate::view::map_config(web),
             "markers": [{"id": c.id, "title": c.title, "status": c.status_label, "lat": lat, "lon": lon}],
             "zoom": 16,
         })

@@ -1,12 +1,11 @@
 //! The public feed (newest or most upvoted, filters, text search) and the
 //! map of public reports. Only PUBLIC reports appear here, whoever asks.
 
-use super::render;
-use super::view::{Card, category_options};
-use crate::Web;
 use crate::error::WebError;
 use crate::session::Ctx;
 use crate::shell::Shell;
+use crate::state::Web;
+use crate::view::{Card, category_options, map_config, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -42,7 +41,7 @@ pub struct FeedPage {
 }
 
 fn filter_query(top: bool, category: &str, status: &str, q: &str) -> String {
-    use super::urlencode as e;
+    use crate::links::urlencode as e;
     format!(
         "sort={}&category={}&status={}&q={}",
         if top { "top" } else { "new" },
@@ -121,7 +120,7 @@ pub async fn feed(
         status: status_s,
         q: search,
         categories: category_options(&catalog),
-        statuses: super::view::status_options(t),
+        statuses: crate::view::status_options(t),
         next,
         logged_in: ctx.user.is_some(),
     };
@@ -144,13 +143,6 @@ struct Marker<'a> {
     status: &'a str,
     lat: f64,
     lon: f64,
-}
-
-#[derive(serde::Serialize)]
-pub struct MapConfig<'a> {
-    pub tiles: &'a str,
-    pub attribution: &'a str,
-    pub center: [f64; 2],
 }
 
 /// The newest public reports that have a location, as map markers.
@@ -198,14 +190,6 @@ pub async fn map(State(web): State<Web>, ctx: Ctx) -> Result<Response, WebError>
         count: markers.len(),
     };
     render(&page)
-}
-
-pub fn map_config(web: &Web) -> MapConfig<'_> {
-    MapConfig {
-        tiles: &web.config.tile_url,
-        attribution: &web.config.tile_attribution,
-        center: [web.config.map_center.0, web.config.map_center.1],
-    }
 }
 
 /// JSON for a `data-` attribute: askama escapes it as an attribute value and

@@ -3,12 +3,11 @@
 //! city head: SLA configuration; the city head (admin) also manages
 //! agencies, categories and staff accounts.
 
-use super::render;
-use super::view::{fmt_duration, fmt_time};
-use crate::Web;
 use crate::error::{WebError, message_of, status_of};
 use crate::session::Ctx;
 use crate::shell::Shell;
+use crate::state::Web;
+use crate::view::{fmt_duration, fmt_time, render};
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -245,7 +244,7 @@ async fn admin_page_with(
             })
             .collect(),
         agencies,
-        categories: super::view::category_options(&catalog),
+        categories: crate::view::category_options(&catalog),
         error,
         done,
     })

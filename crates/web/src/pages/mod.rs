@@ -1,6 +1,11 @@
-//! Page handlers, one module per audience. Handlers are thin: they parse the
-//! form or query, call the application service (which checks role, agency
-//! scope and visibility), and render a template.
+//! Page handlers, one module per audience, and the router that mounts them.
+//! Handlers are thin: they parse the form or query, call the application
+//! service (which checks role, agency scope and visibility), and render a
+//! template.
+//!
+//! Only this file depends on the page modules; the pages never use each
+//! other or this file. What two pages share lives outside `pages/`
+//! ([`crate::view`], [`crate::links`], [`crate::shell`]).
 
 pub mod auth;
 pub mod cases;
@@ -8,14 +13,10 @@ pub mod feed;
 pub mod manage;
 pub mod performance;
 pub mod reports;
-pub mod view;
 
-use crate::Web;
-use crate::error::WebError;
-use askama::Template;
+use crate::state::Web;
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -70,57 +71,4 @@ pub fn router() -> Router<Web> {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-}
-
-/// Renders a template into a response.
-pub fn render<T: Template>(t: &T) -> Result<Response, WebError> {
-    match t.render() {
-        Ok(body) => Ok(Html(body).into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            Err(WebError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "page could not be rendered",
-            ))
-        }
-    }
-}
-
-/// Percent-encodes a query value.
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// Only same-site relative paths are followed after a login or a language
-/// change (no open redirects).
-pub fn safe_back(back: Option<&str>) -> String {
-    match back {
-        Some(b) if b.starts_with("/app") && !b.starts_with("//") && !b.contains('\\') => {
-            b.to_owned()
-        }
-        _ => "/app".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn back_links_stay_on_site() {
-        assert_eq!(safe_back(Some("/app/feed?x=1")), "/app/feed?x=1");
-        assert_eq!(safe_back(Some("https://evil.example")), "/app");
-        assert_eq!(safe_back(Some("//evil.example")), "/app");
-        assert_eq!(safe_back(Some("/app\\@evil")), "/app");
-        assert_eq!(safe_back(None), "/app");
-    }
 }

@@ -2,13 +2,12 @@
 //! supervisors (their agency) and the city head (any or all): KPIs, charts
 //! drawn on the server, and the same figures as tables.
 
-use super::render;
-use super::view::fmt_duration;
-use crate::Web;
 use crate::chart;
 use crate::error::WebError;
 use crate::session::Ctx;
 use crate::shell::Shell;
+use crate::state::Web;
+use crate::view::{fmt_duration, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -100,7 +99,7 @@ pub async fn page(
     if !user.is_manager() {
         return Err(WebError::new(StatusCode::FORBIDDEN, t.s("error.managers_only")).lang(t));
     }
-    let offset = time::UtcOffset::from_hms(super::view::CITY_OFFSET_HOURS, 0, 0)
+    let offset = time::UtcOffset::from_hms(crate::view::CITY_OFFSET_HOURS, 0, 0)
         .unwrap_or(time::UtcOffset::UTC);
     let today = web.app.now().to_offset(offset).date();
     let bad = |key: &'static str| WebError::keyed(StatusCode::BAD_REQUEST, key).lang(t);

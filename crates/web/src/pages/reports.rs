@@ -1,12 +1,12 @@
 //! A citizen's side: filing a report (with photos and a location), their
 //! reports with timelines, a report's page, upvotes, photos, notifications.
 
-use super::view::{Card, category_options, fmt_time};
-use super::{render, safe_back};
-use crate::Web;
 use crate::error::{WebError, message_of, status_of};
+use crate::links::safe_back;
 use crate::session::Ctx;
 use crate::shell::Shell;
+use crate::state::Web;
+use crate::view::{Card, category_options, fmt_time, render};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Form, Multipart, Path, State};
@@ -71,7 +71,7 @@ async fn new_page_with(
     form: NewForm,
     errors: Vec<String>,
 ) -> Result<NewPage, WebError> {
-    let map = serde_json::json!({ "config": super::feed::map_config(web), "pick": true });
+    let map = serde_json::json!({ "config": crate::view::map_config(web), "pick": true });
     Ok(NewPage {
         shell: Shell::new(web, ctx, "new.title", "new").await,
         categories: category_options(&web.app.catalog()),
@@ -413,7 +413,7 @@ pub async fn detail(
     let c = Card::new(&r, &web.app.catalog(), t);
     let map = match c.location {
         Some((lat, lon)) => serde_json::json!({
-            "config": super::feed::map_config(&web),
+            "config": crate::view::map_config(&web),
             "markers": [{"id": c.id, "title": c.title, "status": c.status_label, "lat": lat, "lon": lon}],
             "zoom": 16,
         })

@@ -1,7 +1,13 @@
 //! View models: what templates display, already formatted and translated,
-//! so templates stay free of logic.
+//! so templates stay free of logic; the map settings pages hand to scripts;
+//! and [`render`], which turns a template into a response. Shared by every
+//! page module, so it must not depend on any of them.
 
+use crate::error::WebError;
 use crate::i18n::Lang;
+use crate::state::Web;
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
 use lapor_app::views::ReportView;
 use lapor_domain::Timestamp;
 use lapor_domain::catalog::Catalog;
@@ -140,6 +146,37 @@ pub fn status_options(t: Lang) -> Vec<(String, String)> {
         .iter()
         .map(|s| (s.to_string(), t.s(&format!("status.{s}")).to_owned()))
         .collect()
+}
+
+/// Renders a template into a response.
+pub fn render<T: Template>(t: &T) -> Result<Response, WebError> {
+    match t.render() {
+        Ok(body) => Ok(Html(body).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            Err(WebError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "page could not be rendered",
+            ))
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+pub struct MapConfig<'a> {
+    pub tiles: &'a str,
+    pub attribution: &'a str,
+    pub center: [f64; 2],
+}
+
+/// Map settings for a page's `data-` attribute (the feed's map, the
+/// report form, a report or case with a location).
+pub fn map_config(web: &Web) -> MapConfig<'_> {
+    MapConfig {
+        tiles: &web.config.tile_url,
+        attribution: &web.config.tile_attribution,
+        center: [web.config.map_center.0, web.config.map_center.1],
+    }
 }
 
 #[cfg(test)]
