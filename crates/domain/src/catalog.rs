@@ -286,7 +286,10 @@ mod tests {
             CategorySlug::parse("  "),
             Err(CatalogError::BadCategory("  ".into()))
         );
-        assert_eq!("rt_05".parse::<CategorySlug>().unwrap().to_string(), "rt_05");
+        assert_eq!(
+            "rt_05".parse::<CategorySlug>().unwrap().to_string(),
+            "rt_05"
+        );
         assert!(CategorySlug::parse("é").is_err());
 
         assert_eq!(
@@ -301,7 +304,10 @@ mod tests {
             AgencyCode::parse(&"A".repeat(41)),
             Err(CatalogError::BadAgency("A".repeat(41)))
         );
-        assert_eq!(AgencyCode::parse(""), Err(CatalogError::BadAgency("".into())));
+        assert_eq!(
+            AgencyCode::parse(""),
+            Err(CatalogError::BadAgency("".into()))
+        );
         assert_eq!(
             "AGENCY-INFRA".parse::<AgencyCode>(),
             Err(CatalogError::BadAgency("AGENCY-INFRA".into()))
