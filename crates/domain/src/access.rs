@@ -526,6 +526,82 @@ mod tests {
     }
 
     #[test]
+    fn roles_print_and_parse_their_names() {
+        let names = ["citizen", "officer", "supervisor", "admin"];
+        let roles = [Role::Citizen, Role::Officer, Role::Supervisor, Role::Admin];
+        for (name, role) in names.into_iter().zip(roles) {
+            assert_eq!(role.as_str(), name);
+            assert_eq!(role.to_string(), name);
+            assert_eq!(name.parse::<Role>(), Ok(role));
+            assert_eq!(
+                format!(" {} ", name.to_uppercase()).parse::<Role>(),
+                Ok(role)
+            );
+        }
+        assert_eq!("mayor".parse::<Role>(), Err(BadRole("mayor".into())));
+    }
+
+    #[test]
+    fn only_officers_and_supervisors_belong_to_an_agency_and_only_citizens_are_not_staff() {
+        let facts = |r: Role| (r.needs_agency(), r.is_staff());
+        assert_eq!(facts(Role::Citizen), (false, false));
+        assert_eq!(facts(Role::Officer), (true, true));
+        assert_eq!(facts(Role::Supervisor), (true, true));
+        assert_eq!(facts(Role::Admin), (false, true));
+    }
+
+    #[test]
+    fn supervisors_and_the_city_head_are_managers() {
+        let manager = |role| principal(role, Some("AGENCY_INFRA"), 'a').is_manager();
+        assert!(!manager(Role::Citizen));
+        assert!(!manager(Role::Officer));
+        assert!(manager(Role::Supervisor));
+        assert!(manager(Role::Admin));
+    }
+
+    #[test]
+    fn an_admin_with_an_agency_is_not_its_staff_but_works_its_cases() {
+        let infra = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        let admin = principal(Role::Admin, Some("AGENCY_INFRA"), 'a');
+        assert!(!admin.is_staff_of(&infra));
+        assert!(admin.works_cases_of(&infra));
+        let citizen = principal(Role::Citizen, Some("AGENCY_INFRA"), 'b');
+        assert!(!citizen.is_staff_of(&infra));
+        assert!(!citizen.works_cases_of(&infra));
+    }
+
+    #[test]
+    fn visibilities_print_and_parse_their_names() {
+        let names = ["PUBLIC", "PRIVATE", "ANONYMOUS"];
+        let all = [
+            Visibility::Public,
+            Visibility::Private,
+            Visibility::Anonymous,
+        ];
+        for (name, vis) in names.into_iter().zip(all) {
+            assert_eq!(vis.as_str(), name);
+            assert_eq!(vis.to_string(), name);
+            assert_eq!(name.to_lowercase().parse::<Visibility>(), Ok(vis));
+        }
+    }
+
+    #[test]
+    fn owner_tags_are_64_lower_case_hex_characters() {
+        assert!(OwnerTag::parse(&"0f".repeat(32)).is_some());
+        assert_eq!(
+            OwnerTag::parse(&"0f".repeat(32)).unwrap().as_str(),
+            "0f".repeat(32)
+        );
+        // Right characters, wrong length.
+        assert_eq!(OwnerTag::parse(&"a".repeat(63)), None);
+        assert_eq!(OwnerTag::parse(&"a".repeat(65)), None);
+        // Right length, wrong characters.
+        assert_eq!(OwnerTag::parse(&"g".repeat(64)), None);
+        assert_eq!(OwnerTag::parse(&"A".repeat(64)), None);
+        assert_eq!(OwnerTag::parse(&format!("{}A", "a".repeat(63))), None);
+    }
+
+    #[test]
     fn visibility_parses_case_insensitively() {
         assert_eq!("private".parse::<Visibility>(), Ok(Visibility::Private));
         assert!("secret".parse::<Visibility>().is_err());

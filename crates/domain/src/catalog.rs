@@ -273,6 +273,63 @@ mod tests {
     }
 
     #[test]
+    fn slugs_and_codes_are_1_to_40_of_their_characters() {
+        assert_eq!(
+            CategorySlug::parse(&"a".repeat(40)).unwrap().as_str(),
+            "a".repeat(40)
+        );
+        assert_eq!(
+            CategorySlug::parse(&"a".repeat(41)),
+            Err(CatalogError::BadCategory("a".repeat(41)))
+        );
+        assert_eq!(
+            CategorySlug::parse("  "),
+            Err(CatalogError::BadCategory("  ".into()))
+        );
+        assert_eq!(
+            "rt_05".parse::<CategorySlug>().unwrap().to_string(),
+            "rt_05"
+        );
+        assert!(CategorySlug::parse("é").is_err());
+
+        assert_eq!(
+            AgencyCode::parse(" agency_rt05 ").unwrap().as_str(),
+            "AGENCY_RT05"
+        );
+        assert_eq!(
+            AgencyCode::parse(&"A".repeat(40)).unwrap().to_string(),
+            "A".repeat(40)
+        );
+        assert_eq!(
+            AgencyCode::parse(&"A".repeat(41)),
+            Err(CatalogError::BadAgency("A".repeat(41)))
+        );
+        assert_eq!(
+            AgencyCode::parse(""),
+            Err(CatalogError::BadAgency("".into()))
+        );
+        assert_eq!(
+            "AGENCY-INFRA".parse::<AgencyCode>(),
+            Err(CatalogError::BadAgency("AGENCY-INFRA".into()))
+        );
+    }
+
+    #[test]
+    fn a_catalog_answers_by_slug_by_code_and_by_agency() {
+        let cat = Catalog::seed();
+        let infra = AgencyCode::parse("AGENCY_INFRA").unwrap();
+        let slug = |s| CategorySlug::parse(s).unwrap();
+        assert_eq!(cat.category(&slug("kesehatan")).unwrap().name, "Kesehatan");
+        assert_eq!(cat.category(&slug("banjir")), None);
+        assert_eq!(cat.agency(&infra).unwrap().name, "Dinas Infrastruktur");
+        assert_eq!(cat.agency(&AgencyCode::parse("NOPE").unwrap()), None);
+        let of_infra: Vec<&str> = cat.categories_of(&infra).map(|c| c.slug.as_str()).collect();
+        assert_eq!(of_infra, ["infrastruktur", "kebersihan", "lainnya"]);
+        assert_eq!(cat.categories().count(), 6);
+        assert_eq!(cat.agencies().count(), 3);
+    }
+
+    #[test]
     fn another_spelling_of_an_existing_category_is_refused() {
         let cat = Catalog::new(
             Catalog::seed().agencies().cloned().collect(),

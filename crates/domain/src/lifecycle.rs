@@ -157,6 +157,20 @@ mod tests {
     }
 
     #[test]
+    fn a_reason_may_be_exactly_the_limit_long_but_not_longer() {
+        let at_limit = "é".repeat(MAX_REASON);
+        assert_eq!(
+            transition(Received, Rejected, Some(&at_limit)),
+            Ok(Some(at_limit.clone()))
+        );
+        assert_eq!(
+            transition(Received, Rejected, Some(&format!("{at_limit}x"))),
+            Err(TransitionError::ReasonTooLong)
+        );
+        assert_eq!(MAX_REASON, 2000);
+    }
+
+    #[test]
     fn skipping_and_reopening_are_refused() {
         assert_eq!(
             transition(Received, Resolved, None),

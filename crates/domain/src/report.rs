@@ -363,6 +363,97 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn given_coordinates_when_parsed_then_each_axis_is_bounded_and_the_address_trimmed() {
+        let ok = Location::parse(-90.0, 180.0, Some("  Jl. Merdeka 1 ")).unwrap();
+        assert_eq!(
+            ok,
+            Location {
+                lat: -90.0,
+                lon: 180.0,
+                address: Some("Jl. Merdeka 1".into())
+            }
+        );
+        assert_eq!(
+            Location::parse(90.5, 0.0, None),
+            Err(ReportError::Location("lat must be between -90 and 90"))
+        );
+        assert_eq!(
+            Location::parse(0.0, 180.5, None),
+            Err(ReportError::Location("lon must be between -180 and 180"))
+        );
+        assert_eq!(
+            Location::parse(0.0, -180.5, None),
+            Err(ReportError::Location("lon must be between -180 and 180"))
+        );
+        // A blank address is no address, not an error.
+        assert_eq!(
+            Location::parse(1.0, 2.0, Some("   ")).unwrap().address,
+            None
+        );
+    }
+
+    #[test]
+    fn given_a_blank_title_then_it_is_derived_and_a_given_one_is_trimmed() {
+        let c = citizen('a');
+        let cat = Catalog::seed();
+        let mut d = draft(Visibility::Public);
+        d.title = Some("   ".into());
+        let (r, _) = create(d, &c, &cat, ReportId::new_v7(), NOW).unwrap();
+        assert_eq!(r.title, "Lampu jalan mati di Jl. Merdeka");
+        let mut d = draft(Visibility::Public);
+        d.title = Some("  Lampu mati ".into());
+        let (r, ev) = create(d, &c, &cat, ReportId::new_v7(), NOW).unwrap();
+        assert_eq!(
+            (r.title.as_str(), ev.title.as_str()),
+            ("Lampu mati", "Lampu mati")
+        );
+    }
+
+    #[test]
+    fn given_a_derived_title_when_the_content_changes_then_the_title_follows_it() {
+        let owner = citizen('a');
+        let cat = Catalog::seed();
+        let (r, _) = create(
+            draft(Visibility::Public),
+            &owner,
+            &cat,
+            ReportId::new_v7(),
+            NOW,
+        )
+        .unwrap();
+        let ch = ReportChanges {
+            content: Some("Jalan berlubang\ndekat pasar".into()),
+            ..Default::default()
+        };
+        let ev = edit(&r, ch, &owner, &cat, NOW).unwrap();
+        assert_eq!(ev.title, "Jalan berlubang");
+        assert_eq!(ev.content, "Jalan berlubang\ndekat pasar");
+    }
+
+    #[test]
+    fn given_a_title_of_its_own_when_the_content_changes_then_the_title_stays() {
+        let owner = citizen('a');
+        let cat = Catalog::seed();
+        let mut d = draft(Visibility::Public);
+        d.title = Some("Lampu mati".into());
+        let (r, _) = create(d, &owner, &cat, ReportId::new_v7(), NOW).unwrap();
+        let ch = ReportChanges {
+            content: Some("Jalan berlubang".into()),
+            ..Default::default()
+        };
+        assert_eq!(edit(&r, ch, &owner, &cat, NOW).unwrap().title, "Lampu mati");
+        let ch = ReportChanges {
+            category: Some("kesehatan".into()),
+            ..Default::default()
+        };
+        let ev = edit(&r, ch, &owner, &cat, NOW).unwrap();
+        assert_eq!(
+            (ev.title.as_str(), ev.content.as_str()),
+            ("Lampu mati", r.content.as_str())
+        );
+    }
+
+    #[test]
     fn only_the_owner_edits_and_only_while_received() {
         let owner = citizen('a');
         let cat = Catalog::seed();

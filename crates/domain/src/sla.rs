@@ -226,6 +226,28 @@ mod tests {
     }
 
     #[test]
+    fn an_escalation_is_due_at_the_very_moment_it_was_scheduled() {
+        let j = job();
+        let e = escalation_due(&j, T0 + Duration::seconds(60), 60).unwrap();
+        assert_eq!(e.level, 1);
+        assert_eq!(e.next_escalation_at, Some(T0 + Duration::seconds(120)));
+    }
+
+    #[test]
+    fn a_closed_job_or_one_at_the_top_never_escalates_whatever_its_schedule_says() {
+        let late = T0 + Duration::days(1);
+        for status in [SlaStatus::Completed, SlaStatus::Cancelled] {
+            let mut closed = job();
+            closed.status = status;
+            assert_eq!(escalation_due(&closed, late, 60), None, "{status}");
+        }
+        let mut top = job();
+        top.status = SlaStatus::Escalated;
+        top.escalation_level = MAX_LEVEL;
+        assert_eq!(escalation_due(&top, late, 60), None);
+    }
+
+    #[test]
     fn resolving_completes_and_stops_escalation() {
         let mut j = job();
         on_status_change(&mut j, Status::InProgress);
@@ -234,6 +256,33 @@ mod tests {
         assert_eq!(j.status, SlaStatus::Completed);
         assert_eq!(escalation_due(&j, T0 + Duration::days(1), 60), None);
         assert!(!j.is_overdue(T0 + Duration::days(1)));
+    }
+
+    #[test]
+    fn sla_statuses_print_and_parse_their_names() {
+        let all = [
+            (SlaStatus::Pending, "PENDING", true),
+            (SlaStatus::Escalated, "ESCALATED", true),
+            (SlaStatus::Completed, "COMPLETED", false),
+            (SlaStatus::Cancelled, "CANCELLED", false),
+        ];
+        for (status, name, open) in all {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(status.to_string(), name);
+            assert_eq!(format!(" {} ", name.to_lowercase()).parse(), Ok(status));
+            assert_eq!(status.is_open(), open, "{status}");
+        }
+        assert_eq!("canceled".parse(), Ok(SlaStatus::Cancelled));
+        assert_eq!(
+            "paused".parse::<SlaStatus>(),
+            Err(BadSlaStatus("paused".into()))
+        );
+    }
+
+    #[test]
+    fn the_longest_duration_is_a_leap_year() {
+        assert_eq!(validate_duration(31_622_400, 10), Ok(31_622_400));
+        assert_eq!(validate_duration(31_622_401, 10), Err(SlaError::TooLong));
     }
 
     #[test]

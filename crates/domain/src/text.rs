@@ -88,6 +88,28 @@ mod tests {
     }
 
     #[test]
+    fn a_first_line_of_80_characters_is_the_title_and_a_longer_one_is_cut_at_a_word() {
+        let eighty = "a".repeat(80);
+        assert_eq!(derive_title(&eighty), eighty);
+        // Cut at the last space within the first 80 characters.
+        let words = format!("{} {}", "a".repeat(50), "b".repeat(40));
+        assert_eq!(derive_title(&words), format!("{}…", "a".repeat(50)));
+        // A space too early (at 40 or before) would leave too short a title:
+        // cut at 80 characters instead.
+        let early = format!("{} {}", "a".repeat(40), "b".repeat(60));
+        assert_eq!(
+            derive_title(&early),
+            format!("{} {}…", "a".repeat(40), "b".repeat(39))
+        );
+        assert_eq!(derive_title(" \n \n"), "");
+    }
+
+    #[test]
+    fn exactly_max_characters_are_allowed() {
+        assert_eq!(bounded("x", "abcde", 5).unwrap(), "abcde");
+    }
+
+    #[test]
     fn titles_come_from_the_first_line() {
         assert_eq!(derive_title("\n  Jalan rusak \nsecond"), "Jalan rusak");
         let long = "kata ".repeat(40);
