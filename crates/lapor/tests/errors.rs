@@ -1566,3 +1566,68 @@ async fn the_http_layer_names_the_cause_of_each_refusal() {
     // Nothing was changed by any of it.
     assert_eq!(snapshot(&app, &citizen).await, before);
 }
+
+/// Tokens and account data are never kept by a browser's or a proxy's
+/// cache: every answer of /auth/* (successes and refusals) is `no-store`.
+#[tokio::test]
+async fn auth_answers_are_not_stored_by_caches() {
+    let app = TestApp::spawn().await;
+    let token = app.login("citizen1").await;
+    let cases: Vec<(Method, &str, Option<&str>, &str, StatusCode)> = vec![
+        (
+            Method::POST,
+            "/auth/login",
+            None,
+            r#"{"username":"citizen1","password":"password"}"#,
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/auth/login",
+            None,
+            r#"{"username":"citizen1","password":"wrong"}"#,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            Method::POST,
+            "/auth/register",
+            None,
+            r#"{"username":"nostore1","password":"a long enough password"}"#,
+            StatusCode::CREATED,
+        ),
+        (Method::GET, "/auth/me", Some(&token), "", StatusCode::OK),
+        (Method::GET, "/auth/me", None, "", StatusCode::UNAUTHORIZED),
+    ];
+    for (method, path, token, body, want) in cases {
+        let mut req = app
+            .http
+            .request(method.clone(), format!("{}{}", app.base, path))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        assert_eq!(res.status(), want, "{method} {path}");
+        assert_eq!(
+            res.headers()
+                .get(reqwest::header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{method} {path} ({want})"
+        );
+    }
+    // Not every answer: public listings stay cacheable by default.
+    let res = app
+        .http
+        .get(format!("{}/reports/public", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        res.headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+}

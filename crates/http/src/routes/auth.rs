@@ -4,7 +4,7 @@ use crate::error::ApiResult;
 use crate::extract::{ApiJson, AuthUser};
 use crate::wire::accounts::{LoggedIn, Me, Registered, User};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -12,6 +12,7 @@ use lapor_app::App;
 use lapor_app::services::identity::NewUser;
 use lapor_domain::access::Role;
 use serde::Deserialize;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
 
 pub fn router() -> Router<App> {
@@ -19,6 +20,12 @@ pub fn router() -> Router<App> {
         .route("/auth/login", post(post_login))
         .route("/auth/register", post(post_register))
         .route("/auth/me", get(get_me))
+        // Tokens and account data must not be kept by a browser's or a
+        // proxy's cache; errors included (one layer covers every answer).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
