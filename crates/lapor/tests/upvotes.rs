@@ -281,7 +281,10 @@ async fn a_reporter_cannot_upvote_their_own_report() {
     assert!(page.contains(&button(&theirs)), "{page}");
     let feed = app_page(&app, "/app/feed", &other).await;
     assert!(feed.contains(&button(&id)), "{feed}");
-    assert!(!feed.contains(&button(&theirs)), "own report offered: {feed}");
+    assert!(
+        !feed.contains(&button(&theirs)),
+        "own report offered: {feed}"
+    );
 }
 
 /// A web app page as the user of this token sees it (the token doubles as

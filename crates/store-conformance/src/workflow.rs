@@ -390,7 +390,13 @@ pub async fn sla_totals_match_the_listed_jobs_after_a_mixed_workload(s: &TestSto
 pub async fn notifications_stored_before_typed_notices_read_back_as_legacy(s: &TestStores) {
     let wf = &s.workflow;
     let owner = anon('d');
-    let r = report(&owner, Visibility::Anonymous, "infrastruktur", "AGENCY_INFRA", 0);
+    let r = report(
+        &owner,
+        Visibility::Anonymous,
+        "infrastruktur",
+        "AGENCY_INFRA",
+        0,
+    );
     let sentence = "Your report is now IN_PROGRESS (was RECEIVED)";
     // The columns and their types are the same on both engines; the ids are
     // UUIDs and the owner a fixed pseudonym, so inlining them is safe.
