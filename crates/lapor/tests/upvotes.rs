@@ -261,4 +261,42 @@ async fn a_reporter_cannot_upvote_their_own_report() {
     wait_vote_count(&app, &id, 1).await;
     app.settle().await;
     assert_eq!(public_vote_count(&app, &id).await, Some(1));
+
+    // The web app offers no upvote the API would refuse: the feed and the
+    // report's page show the owner no button for their own report, yet one
+    // for another citizen's public report; the other citizen sees one.
+    let theirs = app
+        .create_report(&other, "Lampu jalan mati", "PUBLIC", "infrastruktur")
+        .await;
+    app.wait_listed("/reports/public", None, &theirs).await;
+    let button = |r: &str| format!("data-upvote=\"{r}\"");
+    let feed = app_page(&app, "/app/feed", &owner).await;
+    assert!(feed.contains(&format!("data-report-id=\"{id}\"")), "{feed}");
+    assert!(!feed.contains(&button(&id)), "own report offered: {feed}");
+    assert!(feed.contains(&button(&theirs)), "{feed}");
+    let page = app_page(&app, &format!("/app/reports/{id}"), &owner).await;
+    assert!(page.contains("data-testid=\"vote-count\""), "{page}");
+    assert!(!page.contains(&button(&id)), "own report offered: {page}");
+    let page = app_page(&app, &format!("/app/reports/{theirs}"), &owner).await;
+    assert!(page.contains(&button(&theirs)), "{page}");
+    let feed = app_page(&app, "/app/feed", &other).await;
+    assert!(feed.contains(&button(&id)), "{feed}");
+    assert!(
+        !feed.contains(&button(&theirs)),
+        "own report offered: {feed}"
+    );
+}
+
+/// A web app page as the user of this token sees it (the token doubles as
+/// the session cookie).
+async fn app_page(app: &TestApp, path: &str, token: &str) -> String {
+    let res = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header(reqwest::header::COOKIE, format!("lapor_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
 }

@@ -104,6 +104,38 @@ impl TestStores {
         }
     }
 
+    /// Runs `sql` directly on one context's tables, behind the ports' back:
+    /// for rows the adapters no longer write (as stored before a migration).
+    /// `context` is the SQLite file's name without `.db` and the PostgreSQL
+    /// schema, made the search path there, so the same unqualified SQL runs
+    /// on both engines when their columns match.
+    pub async fn execute_sql(&self, context: &str, sql: &str) {
+        match &self.opened {
+            Opened::Sqlite { _dir: dir, .. } => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(dir.path().join(format!("{context}.db")))
+                    // The store's writer may be committing a batch.
+                    .busy_timeout(std::time::Duration::from_secs(10));
+                let mut c = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .expect("open the context's SQLite file");
+                sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+                c.close().await.ok();
+            }
+            Opened::Postgres { url, .. } => {
+                let mut c = sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("connect to the test database");
+                // A schema name is an identifier: quote it, do not bind it.
+                sqlx::raw_sql(&format!("SET search_path TO \"{context}\"; {sql}"))
+                    .execute(&mut c)
+                    .await
+                    .expect(sql);
+                c.close().await.ok();
+            }
+        }
+    }
+
     /// The PostgreSQL stores and their database URL (PostgreSQL-only tests).
     pub fn postgres(&self) -> Option<(&PgStores, &str)> {
         match &self.opened {

@@ -1,13 +1,16 @@
 //! The workflow context: SLA configuration, one job per report with its
 //! category's duration, escalations raced by two workers, the SLA listing
-//! with scopes, filters and totals, notifications and marking them read.
+//! with scopes, filters and totals, notifications and marking them read,
+//! and notifications stored before they were typed.
 
 use crate::fixtures::*;
 use crate::harness::TestStores;
 use lapor_app::ports::{SlaConfig, SlaFilter};
 use lapor_domain::access::{ListingScope, Visibility};
 use lapor_domain::events::DomainEvent;
+use lapor_domain::ids::NotificationId;
 use lapor_domain::lifecycle::Status;
+use lapor_domain::notices::Notice;
 use lapor_domain::sla::{self, SlaStatus};
 
 pub async fn sla_configuration_is_kept(s: &TestStores) {
@@ -379,4 +382,52 @@ pub async fn sla_totals_match_the_listed_jobs_after_a_mixed_workload(s: &TestSto
         }
     }
     assert_eq!(checked, 24);
+}
+
+/// Notifications stored before migration 5003 (an English sentence in
+/// `message`, no parameters) read back as legacy notices beside the typed
+/// ones, newest first, and count as unread like them.
+pub async fn notifications_stored_before_typed_notices_read_back_as_legacy(s: &TestStores) {
+    let wf = &s.workflow;
+    let owner = anon('d');
+    let r = report(
+        &owner,
+        Visibility::Anonymous,
+        "infrastruktur",
+        "AGENCY_INFRA",
+        0,
+    );
+    let sentence = "Your report is now IN_PROGRESS (was RECEIVED)";
+    // The columns and their types are the same on both engines; the ids are
+    // UUIDs and the owner a fixed pseudonym, so inlining them is safe.
+    s.execute_sql(
+        "workflow",
+        &format!(
+            "INSERT INTO notifications (id, recipient, report_id, kind, message, is_read, created_at) \
+             VALUES ('{}', '{owner}', '{}', 'status', '{sentence}', 0, {})",
+            NotificationId::new_v7(),
+            r.id,
+            lapor_app::clock::millis(at(0)),
+        ),
+    )
+    .await;
+    wf.apply(&[created(&r)], now()).await.unwrap();
+    wf.apply(&[answered(&r, 60)], now()).await.unwrap();
+    let (notes, unread) = wf
+        .notifications(std::slice::from_ref(&owner), false, 10)
+        .await
+        .unwrap();
+    assert_eq!(unread, 2);
+    assert_eq!(
+        notes.iter().map(|n| n.notice.clone()).collect::<Vec<_>>(),
+        [
+            Notice::Answer {
+                message: "Tim sudah dikirim".into()
+            },
+            Notice::Legacy {
+                message: sentence.into()
+            },
+        ]
+    );
+    assert!(notes.iter().all(|n| n.report_id == r.id && !n.is_read));
 }

@@ -47,6 +47,7 @@
 //!   due_jobs, next_due, escalate, escalations,
 //!   notifications, mark_read, count_jobs ......... workflow_jobs_escalate_once_and_notify
 //!   EventConsumer: group, apply, reset (refused) . workflow_jobs_escalate_once_and_notify
+//!   notifications of rows stored before 5003 ..... notifications_stored_before_typed_notices_read_back_as_legacy
 //!
 //! The engine as a whole (engine.rs)
 //!   closed stores refuse writes .................. a_closed_engine_refuses_writes_as_unavailable
@@ -111,6 +112,7 @@ on_every_engine!(
     workflow::sla_configuration_is_kept,
     workflow::workflow_jobs_escalate_once_and_notify,
     workflow::sla_totals_match_the_listed_jobs_after_a_mixed_workload,
+    workflow::notifications_stored_before_typed_notices_read_back_as_legacy,
     engine::a_closed_engine_refuses_writes_as_unavailable,
     engine::consumers_count_only_the_events_they_act_on,
 );

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
 use lapor_app::views::ReportView;
 use lapor_domain::Timestamp;
+use lapor_domain::access::Principal;
 use lapor_domain::catalog::Catalog;
 
 /// Times are shown in Western Indonesia Time (UTC+7), the city's zone.
@@ -71,10 +72,15 @@ pub struct Card {
     pub location: Option<(f64, f64)>,
     pub address: Option<String>,
     pub photos: Vec<PhotoLink>,
+    /// The viewer filed this report. Pages offer no upvote for it: the API
+    /// refuses a vote on one's own report (`self_upvote`).
+    pub own: bool,
 }
 
 impl Card {
-    pub fn new(r: &ReportView, catalog: &Catalog, t: Lang) -> Self {
+    /// `viewer` is the logged-in user the page is for, if any; it decides
+    /// only [`Card::own`].
+    pub fn new(r: &ReportView, catalog: &Catalog, t: Lang, viewer: Option<&Principal>) -> Self {
         let excerpt: String = r.content.chars().take(160).collect();
         let excerpt = if r.content.chars().count() > 160 {
             format!("{excerpt}…")
@@ -115,6 +121,10 @@ impl Card {
                     }
                 })
                 .collect(),
+            own: match (viewer, &r.owner) {
+                (Some(p), Some(owner)) => p.owns(owner),
+                _ => false,
+            },
         }
     }
     pub fn thumb(&self) -> Option<&str> {

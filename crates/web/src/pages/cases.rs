@@ -260,7 +260,7 @@ async fn case_page_with(
         .get_report(Some(user), id)
         .await
         .map_err(|e| WebError::from(e).lang(t))?;
-    let c = Card::new(&report, &web.app.catalog(), t);
+    let c = Card::new(&report, &web.app.catalog(), t, Some(user));
     let map = match c.location {
         Some((lat, lon)) => serde_json::json!({
             "config": crate::view::map_config(web),

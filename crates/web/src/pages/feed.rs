@@ -113,7 +113,7 @@ pub async fn feed(
         cards: listing
             .items
             .iter()
-            .map(|r| Card::new(r, &catalog, t))
+            .map(|r| Card::new(r, &catalog, t, ctx.user.as_ref()))
             .collect(),
         top,
         category,
@@ -166,7 +166,7 @@ pub async fn map(State(web): State<Web>, ctx: Ctx) -> Result<Response, WebError>
     let cards: Vec<Card> = listing
         .items
         .iter()
-        .map(|r| Card::new(r, &web.app.catalog(), t))
+        .map(|r| Card::new(r, &web.app.catalog(), t, ctx.user.as_ref()))
         .collect();
     let markers: Vec<Marker> = cards
         .iter()

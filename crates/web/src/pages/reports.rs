@@ -320,7 +320,7 @@ pub async fn mine(
                 Some(timeline) => steps(&timeline, t),
                 None => Vec::new(),
             };
-            (Card::new(r, &catalog, t), steps)
+            (Card::new(r, &catalog, t, Some(user)), steps)
         })
         .collect();
     let page = MinePage {
@@ -410,7 +410,7 @@ pub async fn detail(
     };
     let timeline = steps(r.timeline.as_deref().unwrap_or_default(), t);
     let involved = r.timeline.is_some();
-    let c = Card::new(&r, &web.app.catalog(), t);
+    let c = Card::new(&r, &web.app.catalog(), t, ctx.user.as_ref());
     let map = match c.location {
         Some((lat, lon)) => serde_json::json!({
             "config": crate::view::map_config(&web),
