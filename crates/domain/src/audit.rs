@@ -225,10 +225,7 @@ impl Default for Verifier {
 
 impl Verifier {
     pub fn check(&mut self, e: &AuditEntry) -> Result<(), ChainBreak> {
-        let broken = |reason: String| ChainBreak {
-            seq: e.seq,
-            reason,
-        };
+        let broken = |reason: String| ChainBreak { seq: e.seq, reason };
         if e.seq != self.next_seq {
             return Err(broken(format!(
                 "expected seq {}, found {} (an entry was deleted, inserted or reordered)",
@@ -371,9 +368,13 @@ mod tests {
     #[test]
     fn key_order_does_not_change_the_hash() {
         let a = json!({"b": 1, "a": {"y": 2, "x": [1, {"q": 1, "p": 2}]}});
-        let b: Value = serde_json::from_str(r#"{"a":{"x":[1,{"p":2,"q":1}],"y":2},"b":1}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"a":{"x":[1,{"p":2,"q":1}],"y":2},"b":1}"#).unwrap();
         assert_eq!(canonical_json(&a), canonical_json(&b));
-        assert_eq!(canonical_json(&a), r#"{"a":{"x":[1,{"p":2,"q":1}],"y":2},"b":1}"#);
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"x":[1,{"p":2,"q":1}],"y":2},"b":1}"#
+        );
     }
 
     #[test]

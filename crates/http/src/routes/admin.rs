@@ -53,12 +53,15 @@ pub async fn post_user(
     require_admin(&p)?;
     let role: Role = b.role.parse().map_err(AppError::from)?;
     let user = app
-        .create_user(NewUser {
-            username: b.username,
-            password: b.password,
-            role,
-            agency: b.agency,
-        })
+        .add_user(
+            &p,
+            NewUser {
+                username: b.username,
+                password: b.password,
+                role,
+                agency: b.agency,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(SortedData::ok(User::from(&user)))).into_response())
 }
