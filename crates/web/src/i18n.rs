@@ -974,6 +974,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Tanggal awal harus sebelum tanggal akhir.",
     ),
     (
+        "code.audit_action_invalid",
+        "Unknown audit action.",
+        "Jenis tindakan audit tidak dikenal.",
+    ),
+    (
         "code.date_invalid",
         "Invalid date: use YYYY-MM-DD.",
         "Tanggal tidak sah: gunakan YYYY-MM-DD.",
