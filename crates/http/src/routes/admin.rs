@@ -1,8 +1,8 @@
 //! The city head's configuration (staff accounts, agencies, categories) and
 //! the audit trail of staff actions.
 
-use crate::body::SortedData;
 use super::analytics::parse_time;
+use crate::body::SortedData;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::wire::accounts::{Done, User};
@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lapor_app::services::identity::{NewUser, require_admin};
 use lapor_app::ports::AuditFilter;
 use lapor_app::services::audit::MAX_LIMIT;
+use lapor_app::services::identity::{NewUser, require_admin};
 use lapor_app::{App, AppError, ErrorCode};
 use lapor_domain::access::Role;
 use lapor_domain::audit::AuditAction;
@@ -68,15 +68,19 @@ pub async fn list_audit(
         None => None,
     };
     let action = match given(&q.action) {
-        Some(s) => Some(s.trim().parse::<AuditAction>().map_err(|e| {
-            ApiError::invalid(ErrorCode::AuditActionInvalid, e.to_string())
-        })?),
+        Some(s) => Some(
+            s.trim()
+                .parse::<AuditAction>()
+                .map_err(|e| ApiError::invalid(ErrorCode::AuditActionInvalid, e.to_string()))?,
+        ),
         None => None,
     };
     let from = given(&q.from)
         .map(|s| parse_time("from", &s, false))
         .transpose()?;
-    let to = given(&q.to).map(|s| parse_time("to", &s, true)).transpose()?;
+    let to = given(&q.to)
+        .map(|s| parse_time("to", &s, true))
+        .transpose()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid(
