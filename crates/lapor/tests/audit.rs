@@ -298,3 +298,55 @@ async fn catalogue_and_account_changes_are_audited() {
     assert_eq!(e[2]["target"], "AGENCY_WATER");
     assert_eq!(verify(&app).await, Ok(4));
 }
+
+/// The city head's web page shows the same trail, filtered; others are refused.
+#[tokio::test]
+async fn the_city_head_reads_the_trail_on_the_web_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.login("admin").await;
+    let officer = app.login("officer1").await;
+    let citizen = app.login("citizen1").await;
+    let officer_id = app.user_id(&officer).await;
+    let (s, _) = app
+        .post(
+            "/sla/config",
+            Some(&admin),
+            json!({"duration_seconds": 5400}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let page = |path: String, token: String| {
+        let req = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .header(reqwest::header::COOKIE, format!("lapor_session={token}"))
+            .header(reqwest::header::ACCEPT_LANGUAGE, "en");
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page("/app/admin/audit".into(), admin.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("SLA changed"), "{html}");
+    assert!(html.contains("{&#34;seconds&#34;:5400}"), "{html}");
+    assert!(html.contains("<td>officer1</td>"), "{html}");
+    assert!(!html.contains("citizen1"), "{html}");
+
+    let (s, html) = page(
+        format!("/app/admin/audit?actor={officer_id}&action=staff_login"),
+        admin.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<td>officer1</td>"), "{html}");
+    assert!(!html.contains("SLA changed</td>"), "{html}");
+    let (s, html) = page("/app/admin/audit?from=2999-01-01".into(), admin.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("No entries."), "{html}");
+
+    for token in [citizen, officer] {
+        let (s, _) = page("/app/admin/audit".into(), token).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+}
