@@ -200,6 +200,10 @@ error_codes! {
 
     // Notifications.
     NotificationNotFound = "notification_not_found",
+
+    // Audit trail.
+    /// An `action` filter that names no audited action.
+    AuditActionInvalid = "audit_action_invalid",
 }
 
 impl fmt::Display for ErrorCode {

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use lapor_domain::Timestamp;
 use lapor_domain::access::{ListingScope, Owner, Role};
 use lapor_domain::analytics::{CaseFacts, OpenCases};
+use lapor_domain::audit::{AuditAction, AuditEntry, NewAuditEntry};
 use lapor_domain::catalog::{Agency, AgencyCode, Catalog, Category, CategorySlug};
 use lapor_domain::events::{CaseAnswered, EventEnvelope, StatusUpdated};
 use lapor_domain::ids::{NotificationId, PhotoId, ReportId, UserId};
@@ -156,6 +157,37 @@ pub trait IdentityStore: Send + Sync {
     async fn catalog(&self) -> StoreResult<Catalog>;
     async fn upsert_agency(&self, agency: &Agency) -> StoreResult<()>;
     async fn upsert_category(&self, category: &Category) -> StoreResult<()>;
+}
+
+// ---------------------------------------------------------------- audit
+
+/// Which audit entries to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<UserId>,
+    pub action: Option<AuditAction>,
+    /// Inclusive.
+    pub from: Option<Timestamp>,
+    /// Exclusive.
+    pub to: Option<Timestamp>,
+    /// Only entries with a lower sequence number (the next page).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// The audit trail (kept in the identity store's database: it records what
+/// staff identities did). Appending reads the head and chains the new entry
+/// under a lock that every writer takes (SQLite's single writer, a
+/// PostgreSQL advisory transaction lock), so several instances appending at
+/// once never fork the chain.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Places the entry after the current head and stores it.
+    async fn append(&self, entry: &NewAuditEntry) -> StoreResult<AuditEntry>;
+    /// Entries matching the filter, newest first.
+    async fn list(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Entries after `after_seq` in sequence order, as stored (for verifying).
+    async fn all_in_order(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
 }
 
 // ---------------------------------------------------------------- reporting (write)

@@ -94,6 +94,8 @@ pub struct Stores {
     pub read_models: Vec<Arc<dyn EventConsumer>>,
     pub operations: Arc<dyn OperationsStore>,
     pub workflow: Arc<dyn WorkflowStore>,
+    /// The audit trail (in the identity store's database).
+    pub audit: Arc<dyn AuditLog>,
 }
 
 struct Inner {

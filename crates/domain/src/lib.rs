@@ -12,9 +12,11 @@
 //! * [`sla`]: due times and the escalation ladder.
 //! * [`events`]: the event contract shared by every context.
 //! * [`analytics`]: performance figures (percentiles, breach rate) from case facts.
+//! * [`audit`]: the hash-chained audit trail of staff actions and its verification.
 
 pub mod access;
 pub mod analytics;
+pub mod audit;
 pub mod catalog;
 pub mod events;
 pub mod ids;

@@ -79,6 +79,7 @@ impl Modify for ErrorBodies {
         notifications::list_notifications, notifications::post_read, notifications::post_read_all,
         sla::list_sla_status, sla::get_sla_config, sla::post_sla_config, sla::list_escalations,
         admin::list_users, admin::post_user, admin::post_agency, admin::post_category,
+        admin::list_audit,
     ),
     components(schemas(ErrorBody, photos::PhotoUpload)),
     tags(

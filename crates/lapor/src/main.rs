@@ -55,6 +55,11 @@ enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// The audit trail of staff actions.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run the PostgreSQL migrations (needed once before instances start
     /// with --skip-migrations, e.g. behind PgBouncer).
     Migrate {
@@ -97,6 +102,16 @@ enum UserCommand {
         /// command line on shared machines).
         #[arg(long, env = "LAPOR_USER_PASSWORD", hide_env_values = true)]
         password: String,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit trail's hash chain; exits 1 naming the first edited,
+    /// deleted, inserted or reordered entry.
+    Verify {
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -182,6 +197,18 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?;
         }
+        Command::Audit {
+            command: AuditCommand::Verify { engine },
+        } => match lapor::server::verify_audit(&engine)
+            .await
+            .context("reading the audit trail")?
+        {
+            Ok(n) => println!("audit trail intact: {n} entries"),
+            Err(broken) => {
+                eprintln!("{broken}");
+                std::process::exit(1);
+            }
+        },
         Command::CheckSync { engine } => {
             let ok = lapor::server::check_sync(&engine).await?;
             if !ok {

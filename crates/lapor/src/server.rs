@@ -411,6 +411,18 @@ pub async fn rebuild_projections(args: &EngineArgs) -> anyhow::Result<usize> {
     Ok(n)
 }
 
+/// Walks the audit trail's hash chain from the first entry: `Ok(n)` when all
+/// `n` entries are intact, otherwise the first broken one (edited, deleted,
+/// inserted or reordered).
+pub async fn verify_audit(
+    args: &EngineArgs,
+) -> anyhow::Result<Result<i64, lapor_domain::audit::ChainBreak>> {
+    let engine = Engine::open(args, "audit-verify").await?;
+    let verdict = lapor_app::services::audit::verify_log(engine.stores.audit.as_ref()).await;
+    engine.close().await;
+    Ok(verdict?)
+}
+
 /// Runs the migrations of every configured PostgreSQL database.
 pub async fn migrate(args: &EngineArgs) -> anyhow::Result<()> {
     let mut args = args.clone();

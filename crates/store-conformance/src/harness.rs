@@ -15,7 +15,8 @@
 
 use lapor_app::Stores;
 use lapor_app::ports::{
-    EventConsumer, IdentityStore, OperationsStore, Outbox, ReadStore, ReportingStore, WorkflowStore,
+    AuditLog, EventConsumer, IdentityStore, OperationsStore, Outbox, ReadStore, ReportingStore,
+    WorkflowStore,
 };
 use lapor_store_postgres::{PgStores, PgUrls, PoolSettings};
 use sqlx::Connection;
@@ -50,6 +51,7 @@ pub struct TestStores {
     pub projector: Arc<dyn EventConsumer>,
     pub operations: Arc<dyn OperationsStore>,
     pub workflow: Arc<dyn WorkflowStore>,
+    pub audit: Arc<dyn AuditLog>,
     /// Declared last: dropped after the ports above, so pools are gone
     /// before the database or directory is removed.
     opened: Opened,
@@ -76,6 +78,7 @@ impl TestStores {
             projector: stores.read_models[0].clone(),
             operations: stores.operations,
             workflow: stores.workflow,
+            audit: stores.audit,
             opened,
         }
     }

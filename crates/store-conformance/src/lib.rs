@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod engine;
 pub mod fixtures;
 pub mod harness;

@@ -1,17 +1,19 @@
 //! PostgreSQL only: what exists on no other engine. Several relay
-//! instances claiming outbox rows, several read databases, an unreachable
+//! instances claiming outbox rows, several instances appending to the audit
+//! trail, several read databases, an unreachable
 //! server, and the counters PostgreSQL keeps with triggers (migrations
 //! 3003, 3004, 5002) checked against `count(*)`.
 
 use crate::fixtures::*;
 use crate::harness::{Engine, TestDbs, TestStores, admin_url};
 use crate::migrations::versions;
-use lapor_app::ports::{EventConsumer, Outbox, StoreError};
+use lapor_app::ports::{AuditLog, EventConsumer, Outbox, StoreError};
 use lapor_domain::access::Visibility;
 use lapor_domain::events::{DomainEvent, PhotosAdded};
 use lapor_domain::ids::PhotoId;
 use lapor_store_postgres::{PgUrls, PoolSettings, open, read_group, redact};
 use sqlx::Connection;
+use std::sync::Arc;
 
 /// A second instance's relay waits for the first one's claimed batch; a
 /// claim that expires (its relay died before marking) is taken over, so
@@ -269,4 +271,23 @@ pub async fn counters_kept_by_triggers_equal_count_star(s: &TestStores) {
     });
     s.projector.apply(&events, now()).await.unwrap();
     assert_eq!(check_counters(url).await, rows);
+}
+
+/// Three instances (this one and two more pools on the same database)
+/// append to the audit trail at once; the chain verifies.
+pub async fn several_instances_append_to_one_audit_chain(s: &TestStores) {
+    let (_, url) = s.postgres().expect("PostgreSQL stores");
+    let mut others: Vec<Arc<dyn AuditLog>> = Vec::new();
+    let mut opened = Vec::new();
+    for _ in 0..2 {
+        let o = open(&PgUrls::single(url), PoolSettings::default())
+            .await
+            .unwrap();
+        others.push(o.identity.clone());
+        opened.push(o);
+    }
+    crate::audit::several_instances_append_to_one_chain(s, others).await;
+    for o in opened {
+        o.close().await;
+    }
 }

@@ -9,6 +9,11 @@
 //!   insert_user, user_by_username, user_by_id, users,
 //!   catalog, upsert_agency, upsert_category ...... identity_users_and_catalog
 //!
+//! AuditLog (audit.rs)
+//!   append, list, all_in_order .................. audit_entries_chain_list_and_verify,
+//!                                                  concurrent_appends_keep_one_chain
+//!   (several instances appending) ............... PostgreSQL only: several_instances_append_to_one_audit_chain
+//!
 //! ReportingStore (reporting.rs)
 //!   insert_report, report, update_report,
 //!   withdraw_report, count_reports ............... reports_are_inserted_updated_and_withdrawn_under_conditions,
@@ -61,8 +66,8 @@
 //!   PostgreSQL counters (3003, 3004, 5002) ....... PostgreSQL only: counters_kept_by_triggers_equal_count_star
 
 use lapor_store_conformance::{
-    Engine, engine, identity, migrations, operations, outbox, postgres as pg, read, reporting,
-    workflow,
+    Engine, audit, engine, identity, migrations, operations, outbox, postgres as pg, read,
+    reporting, workflow,
 };
 
 /// One test per behaviour on each engine: `sqlite::<name>` and
@@ -96,6 +101,8 @@ macro_rules! on_every_engine {
 
 on_every_engine!(
     identity::identity_users_and_catalog,
+    audit::audit_entries_chain_list_and_verify,
+    audit::concurrent_appends_keep_one_chain,
     reporting::reports_are_inserted_updated_and_withdrawn_under_conditions,
     reporting::text_round_trips_unchanged,
     reporting::reporting_mirrors_case_status_idempotently,
@@ -143,6 +150,7 @@ mod postgres_only {
         two_relays_claim_rows_and_take_over_expired_claims,
         a_closed_or_unreachable_database_is_unavailable,
         counters_kept_by_triggers_equal_count_star,
+        several_instances_append_to_one_audit_chain,
     );
 
     #[tokio::test]

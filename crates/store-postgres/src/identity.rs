@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 pub struct PgIdentity {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 impl PgIdentity {

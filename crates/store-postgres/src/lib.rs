@@ -23,6 +23,7 @@
 //!
 //! The event bus is not here: on PostgreSQL deployments it is Redis Streams.
 
+mod audit;
 mod db;
 mod identity;
 mod operations;
@@ -133,6 +134,7 @@ impl PgStores {
     pub fn stores(&self) -> Stores {
         Stores {
             identity: self.identity.clone(),
+            audit: self.identity.clone(),
             reporting: self.reporting.clone(),
             read: self.reads[0].clone(),
             read_models: self.read_consumers(),

@@ -10,7 +10,7 @@ use lapor_domain::ids::UserId;
 use rusqlite::{Connection, Row, params};
 
 pub struct SqliteIdentity {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 impl SqliteIdentity {

@@ -4,7 +4,7 @@
 //!
 //! | file               | context                                   |
 //! |--------------------|-------------------------------------------|
-//! | `identity.db`      | users, agencies, categories               |
+//! | `identity.db`      | users, agencies, categories, audit trail  |
 //! | `reporting.db`     | reports, votes (write side) + outbox      |
 //! | `reporting_read.db`| report views, timelines, statistics       |
 //! | `operations.db`    | cases, history, answers + outbox          |
@@ -16,6 +16,7 @@
 //! WAL with `synchronous=NORMAL` keeps every committed transaction across a
 //! process crash (kill -9); only a power loss can drop the last moments.
 
+mod audit;
 mod bus;
 mod db;
 mod hot;
@@ -80,8 +81,10 @@ pub async fn open_stores(dir: &Path) -> anyhow::Result<SqliteStores> {
         workflow.clone(),
     ];
     let read = Arc::new(SqliteRead::new(read, "projector:read"));
+    let identity = Arc::new(SqliteIdentity::new(identity));
     let stores = Stores {
-        identity: Arc::new(SqliteIdentity::new(identity)),
+        audit: identity.clone(),
+        identity,
         reporting: Arc::new(SqliteReporting::new(reporting)),
         read: read.clone(),
         read_models: vec![read],

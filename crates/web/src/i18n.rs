@@ -502,6 +502,46 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
     ("feed.votes_column", "Upvotes", "Dukungan"),
     ("admin.title", "Administration", "Administrasi"),
     (
+        "admin.audit_link",
+        "Audit trail of staff actions",
+        "Jejak audit tindakan petugas",
+    ),
+    ("audit.title", "Audit trail", "Jejak audit"),
+    (
+        "audit.intro",
+        "Every privileged staff action, newest first. Citizens never appear here.",
+        "Setiap tindakan istimewa petugas, terbaru lebih dulu. Warga tidak pernah tercatat di sini.",
+    ),
+    ("audit.actor", "Staff member", "Petugas"),
+    ("audit.anyone", "Anyone", "Siapa saja"),
+    ("audit.action", "Action", "Tindakan"),
+    ("audit.any_action", "Any action", "Semua tindakan"),
+    ("audit.from", "From (day)", "Dari (hari)"),
+    ("audit.to", "To (day)", "Sampai (hari)"),
+    ("audit.when", "When", "Waktu"),
+    ("audit.target", "Target", "Sasaran"),
+    ("audit.details", "Details", "Rincian"),
+    ("audit.empty", "No entries.", "Tidak ada entri."),
+    (
+        "audit.action.status_changed",
+        "Status changed",
+        "Status diubah",
+    ),
+    ("audit.action.answered", "Answered", "Dijawab"),
+    ("audit.action.sla_changed", "SLA changed", "SLA diubah"),
+    (
+        "audit.action.agency_changed",
+        "Agency saved",
+        "Instansi disimpan",
+    ),
+    (
+        "audit.action.category_changed",
+        "Category saved",
+        "Kategori disimpan",
+    ),
+    ("audit.action.user_added", "Account created", "Akun dibuat"),
+    ("audit.action.staff_login", "Staff login", "Login petugas"),
+    (
         "admin.add_staff",
         "Add a staff account",
         "Tambah akun petugas",
@@ -974,6 +1014,11 @@ pub const STRINGS: &[(&str, &str, &str)] = &[
         "Tanggal awal harus sebelum tanggal akhir.",
     ),
     (
+        "code.audit_action_invalid",
+        "Unknown audit action.",
+        "Jenis tindakan audit tidak dikenal.",
+    ),
+    (
         "code.date_invalid",
         "Invalid date: use YYYY-MM-DD.",
         "Tanggal tidak sah: gunakan YYYY-MM-DD.",
@@ -1049,6 +1094,12 @@ mod tests {
         for st in ["RECEIVED", "IN_PROGRESS", "RESOLVED", "REJECTED"] {
             if !TABLE.contains_key(format!("status.{st}").as_str()) {
                 missing.push(format!("status.{st}"));
+            }
+        }
+        for a in lapor_domain::audit::AuditAction::ALL {
+            let key = format!("audit.action.{}", a.as_str());
+            if !TABLE.contains_key(key.as_str()) {
+                missing.push(key);
             }
         }
         for v in ["PUBLIC", "PRIVATE", "ANONYMOUS"] {

@@ -6,6 +6,7 @@ use crate::security::{hash_password, open_anon_key, seal_anon_key, verify_passwo
 use crate::state::App;
 use crate::views::UserView;
 use lapor_domain::access::{Principal, Role};
+use lapor_domain::audit::AuditAction;
 use lapor_domain::catalog::{Agency, AgencyCode, Category, parse_name};
 use lapor_domain::ids::UserId;
 use std::sync::OnceLock;
@@ -154,8 +155,7 @@ impl App {
             .as_ref()
             .and_then(|u| self.logins().get(&username, password, &u.password_hash))
         {
-            let token = self.tokens().issue(&principal)?;
-            return Ok(Session { token, principal });
+            return self.open_session(principal).await;
         }
         let password = password.to_owned();
         let cost = self.config().hash_cost;
@@ -197,8 +197,36 @@ impl App {
                 principal
             }
         };
+        self.open_session(principal).await
+    }
+
+    /// Issues the token of a successful login; a staff login goes into the
+    /// audit trail (citizens' logins do not: they are not privileged, and
+    /// the trail must not learn when a reporter is active).
+    async fn open_session(&self, principal: Principal) -> Result<Session, AppError> {
         let token = self.tokens().issue(&principal)?;
+        self.record(
+            &principal,
+            AuditAction::StaffLogin,
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(Session { token, principal })
+    }
+
+    /// The city head creates an account (staff or citizen); audited.
+    pub async fn add_user(&self, by: &Principal, new: NewUser) -> Result<UserView, AppError> {
+        require_admin(by)?;
+        let user = self.create_user(new).await?;
+        self.record(
+            by,
+            AuditAction::UserAdded,
+            Some(user.username.clone()),
+            serde_json::json!({"role": user.role, "agency": user.agency}),
+        )
+        .await?;
+        Ok(user)
     }
 
     /// Creates the demo accounts that do not exist yet.
@@ -263,12 +291,16 @@ impl App {
         require_admin(by)?;
         let code = AgencyCode::parse(code)?;
         let name = parse_name(name)?;
-        self.stores()
-            .identity
-            .upsert_agency(&Agency { code, name })
-            .await?;
+        let agency = Agency { code, name };
+        self.stores().identity.upsert_agency(&agency).await?;
         self.refresh_catalog().await?;
-        Ok(())
+        self.record(
+            by,
+            AuditAction::AgencyChanged,
+            Some(agency.code.to_string()),
+            serde_json::json!({"name": agency.name}),
+        )
+        .await
     }
 
     pub async fn add_category(
@@ -286,12 +318,16 @@ impl App {
         if catalog.agency(&agency).is_none() {
             return Err(unknown_agency(&agency));
         }
-        self.stores()
-            .identity
-            .upsert_category(&Category { slug, name, agency })
-            .await?;
+        let category = Category { slug, name, agency };
+        self.stores().identity.upsert_category(&category).await?;
         self.refresh_catalog().await?;
-        Ok(())
+        self.record(
+            by,
+            AuditAction::CategoryChanged,
+            Some(category.slug.to_string()),
+            serde_json::json!({"name": category.name, "agency": category.agency.as_str()}),
+        )
+        .await
     }
 }
 

@@ -2,6 +2,7 @@
 //! Each checks the caller's role and agency scope before touching a store.
 
 pub mod analytics;
+pub mod audit;
 pub mod identity;
 pub mod operations;
 pub mod photos;

@@ -6,6 +6,7 @@ use crate::ports::{InboxFilter, InboxSort, Paging, StoreError};
 use crate::state::App;
 use crate::views::{CaseDetail, CaseView, Listing};
 use lapor_domain::access::{Principal, Role, agency_scope};
+use lapor_domain::audit::AuditAction;
 use lapor_domain::catalog::{AgencyCode, CategorySlug};
 use lapor_domain::events::{CaseAnswered, DomainEvent, StatusUpdated};
 use lapor_domain::ids::{AnswerId, ReportId};
@@ -276,6 +277,17 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         self.signals().outbox_appended();
+        let mut details = serde_json::json!({"from": case.status.as_str(), "to": to.as_str()});
+        if let Some(r) = &change.reason {
+            details["reason"] = r.clone().into();
+        }
+        self.record(
+            by,
+            AuditAction::StatusChanged,
+            Some(id.to_string()),
+            details,
+        )
+        .await?;
         Ok(StatusChange {
             report_id: id,
             old_status: case.status,
@@ -307,6 +319,13 @@ impl App {
             .add_answer(&answered, &event)
             .await?;
         self.signals().outbox_appended();
+        self.record(
+            by,
+            AuditAction::Answered,
+            Some(id.to_string()),
+            serde_json::json!({"answer_id": answered.answer_id.to_string()}),
+        )
+        .await?;
         Ok(answered)
     }
 }

@@ -6,6 +6,7 @@ use crate::state::App;
 use crate::views::{EscalationView, Listing, NotificationView, SlaView};
 use lapor_domain::Timestamp;
 use lapor_domain::access::{Owner, Principal, Role, listing_scope};
+use lapor_domain::audit::AuditAction;
 use lapor_domain::events::{DomainEvent, ReportEscalated};
 use lapor_domain::ids::{NotificationId, ReportId};
 use lapor_domain::notices::Notice;
@@ -79,6 +80,13 @@ impl App {
             .set_sla_seconds(category.as_ref(), seconds)
             .await?;
         self.signals().sla_changed();
+        self.record(
+            by,
+            AuditAction::SlaChanged,
+            category.as_ref().map(|c| c.to_string()),
+            serde_json::json!({"seconds": seconds}),
+        )
+        .await?;
         self.sla_config().await
     }
 

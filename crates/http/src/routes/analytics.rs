@@ -40,7 +40,7 @@ pub struct PerformanceParams {
 
 /// Parses an RFC 3339 time, or a date: its start, or with `end` its end (the
 /// next day's start).
-fn parse_time(name: &str, s: &str, end: bool) -> Result<Timestamp, ApiError> {
+pub(crate) fn parse_time(name: &str, s: &str, end: bool) -> Result<Timestamp, ApiError> {
     let s = s.trim();
     if let Ok(t) = Timestamp::parse(s, &Rfc3339) {
         return Ok(t);

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod audit;
 pub mod cases;
 pub mod errors;
 pub mod notifications;

@@ -292,15 +292,18 @@ pub async fn add_user(
         let role: Role = f.role.parse().map_err(AppError::from)?;
         let created = web
             .app
-            .create_user(NewUser {
-                username: f.username.clone(),
-                password: f.password.clone(),
-                role,
-                agency: f
-                    .agency
-                    .clone()
-                    .filter(|a| !a.trim().is_empty() && role.needs_agency()),
-            })
+            .add_user(
+                user,
+                NewUser {
+                    username: f.username.clone(),
+                    password: f.password.clone(),
+                    role,
+                    agency: f
+                        .agency
+                        .clone()
+                        .filter(|a| !a.trim().is_empty() && role.needs_agency()),
+                },
+            )
             .await?;
         Ok(format!(
             "{} {}",

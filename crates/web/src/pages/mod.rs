@@ -7,6 +7,7 @@
 //! other or this file. What two pages share lives outside `pages/`
 //! ([`crate::view`], [`crate::links`], [`crate::shell`]).
 
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod feed;
@@ -55,6 +56,7 @@ pub fn router() -> Router<Web> {
         .route("/app/admin/users", post(manage::add_user))
         .route("/app/admin/agencies", post(manage::add_agency))
         .route("/app/admin/categories", post(manage::add_category))
+        .route("/app/admin/audit", get(audit::page))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
