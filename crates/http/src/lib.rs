@@ -106,7 +106,33 @@ pub fn router(app: App, roles: HttpRoles) -> Router {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Outermost: a client's own id is kept only if it is a plain token,
+        // so nothing a client sends is echoed or logged unchecked; any other
+        // value is dropped and replaced by a fresh UUID above.
+        .layer(axum::middleware::map_request(drop_unsafe_request_id))
         .with_state(app)
+}
+
+/// Whether a client-supplied request id may be kept: 1-64 characters of
+/// letters, digits, `-`, `_`, `.` and `:` (UUIDs, trace ids, nginx's
+/// `$request_id`).
+fn plain_request_id(v: &[u8]) -> bool {
+    (1..=64).contains(&v.len())
+        && v.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+}
+
+async fn drop_unsafe_request_id<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    let unsafe_id = req
+        .headers()
+        .get_all("x-request-id")
+        .iter()
+        .enumerate()
+        .any(|(i, v)| i > 0 || !plain_request_id(v.as_bytes()));
+    if unsafe_id {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
 }
 
 async fn not_found() -> impl IntoResponse {
@@ -123,4 +149,21 @@ async fn method_not_allowed() -> impl IntoResponse {
         StatusCode::METHOD_NOT_ALLOWED,
         "method not allowed on this endpoint",
     )
+}
+
+#[cfg(test)]
+mod request_id_tests {
+    use super::plain_request_id;
+
+    #[test]
+    fn only_plain_request_ids_are_kept() {
+        assert!(plain_request_id(b"0192f0c2-7a3e-7c41-9d2b-5f1e2d3c4b5a"));
+        assert!(plain_request_id(b"abc_DEF.1:2"));
+        assert!(plain_request_id(&[b'a'; 64]));
+        assert!(!plain_request_id(&[b'a'; 65]));
+        assert!(!plain_request_id(b""));
+        assert!(!plain_request_id(b"<script>"));
+        assert!(!plain_request_id(b"a b"));
+        assert!(!plain_request_id(b"a\x1bb"));
+    }
 }

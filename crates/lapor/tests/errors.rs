@@ -1631,3 +1631,38 @@ async fn auth_answers_are_not_stored_by_caches() {
         Some("no-store")
     );
 }
+
+/// A client's request id is echoed only when it is a plain token; anything
+/// else is replaced by a fresh UUID (it would otherwise reach logs and
+/// responses unchecked).
+#[tokio::test]
+async fn only_plain_request_ids_are_echoed() {
+    let app = TestApp::spawn().await;
+    let echoed = |v: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .http
+                .get(format!("{}/health", app.base))
+                .header("x-request-id", v)
+                .send()
+                .await
+                .expect("request sent");
+            assert_eq!(res.status(), StatusCode::OK);
+            res.headers()
+                .get("x-request-id")
+                .and_then(|h| h.to_str().ok())
+                .expect("a request id")
+                .to_owned()
+        }
+    };
+    assert_eq!(echoed("lb-7f3a.1:2").await, "lb-7f3a.1:2");
+    for bad in ["<script>alert(1)</script>", "a b", &*"x".repeat(65).leak()] {
+        let got = echoed(bad).await;
+        assert_ne!(got, bad);
+        assert!(
+            uuid::Uuid::parse_str(&got).is_ok(),
+            "{bad:?} replaced by {got:?}"
+        );
+    }
+}

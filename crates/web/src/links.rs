@@ -19,7 +19,14 @@ pub fn urlencode(s: &str) -> String {
 /// change (no open redirects).
 pub fn safe_back(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with("/app") && !b.starts_with("//") && !b.contains('\\') => {
+        // A control character (CR/LF, DEL...) would make an invalid
+        // Location header: refused like any off-site target.
+        Some(b)
+            if b.starts_with("/app")
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control) =>
+        {
             b.to_owned()
         }
         _ => "/app".to_owned(),
@@ -36,6 +43,8 @@ mod tests {
         assert_eq!(safe_back(Some("https://evil.example")), "/app");
         assert_eq!(safe_back(Some("//evil.example")), "/app");
         assert_eq!(safe_back(Some("/app\\@evil")), "/app");
+        assert_eq!(safe_back(Some("/app/feed\r\nX: y")), "/app");
+        assert_eq!(safe_back(Some("/app/feed\u{7f}")), "/app");
         assert_eq!(safe_back(None), "/app");
     }
 }
