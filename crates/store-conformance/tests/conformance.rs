@@ -65,10 +65,33 @@
 //!   same folders and versions on both engines .... migrations_pair_up
 //!   PostgreSQL counters (3003, 3004, 5002) ....... PostgreSQL only: counters_kept_by_triggers_equal_count_star
 
-use lapor_store_conformance::{
-    Engine, audit, engine, identity, migrations, operations, outbox, postgres as pg, read,
-    reporting, workflow,
-};
+// The behaviours, one module per port family (each a `pub async fn(&TestStores)`
+// that panics on a failure), and the event fixtures they apply.
+#[path = "suite/audit.rs"]
+mod audit;
+#[path = "suite/engine.rs"]
+mod engine;
+#[path = "suite/fixtures.rs"]
+mod fixtures;
+#[path = "suite/identity.rs"]
+mod identity;
+#[path = "suite/migrations.rs"]
+mod migrations;
+#[path = "suite/operations.rs"]
+mod operations;
+#[path = "suite/outbox.rs"]
+mod outbox;
+/// Behaviours that only make sense on PostgreSQL.
+#[path = "suite/postgres.rs"]
+mod pg;
+#[path = "suite/read.rs"]
+mod read;
+#[path = "suite/reporting.rs"]
+mod reporting;
+#[path = "suite/workflow.rs"]
+mod workflow;
+
+use lapor_store_conformance::Engine;
 
 /// One test per behaviour on each engine: `sqlite::<name>` and
 /// `postgres::<name>`.

@@ -196,11 +196,7 @@ impl EventConsumer for SqliteOperations {
     }
 
     async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
-        let events: Vec<EventEnvelope> = events
-            .iter()
-            .filter(|e| operations::reacts_to(&e.event_type))
-            .cloned()
-            .collect();
+        let events = outbox::relevant(events, operations::reacts_to);
         if events.is_empty() {
             return Ok(0);
         }

@@ -79,13 +79,13 @@ pub async fn unrelayed_count(db: &Db) -> StoreResult<i64> {
     })
 }
 
-/// The events a consumer acts on: those of the `ignored` types are left out
-/// before any transaction, so a batch of only those costs no write at all
-/// (they would only have been recorded as applied).
-pub fn relevant(events: &[EventEnvelope], ignored: &[&str]) -> Vec<EventEnvelope> {
+/// The events a consumer acts on (its reaction's `reacts_to`): the others
+/// are left out before any transaction, so a batch of only those costs no
+/// write at all (they would only have been recorded as applied).
+pub fn relevant(events: &[EventEnvelope], reacts_to: fn(&str) -> bool) -> Vec<EventEnvelope> {
     events
         .iter()
-        .filter(|e| !ignored.contains(&e.event_type.as_str()))
+        .filter(|e| reacts_to(&e.event_type))
         .cloned()
         .collect()
 }

@@ -287,11 +287,7 @@ impl EventConsumer for SqliteReporting {
     }
 
     async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
-        let events: Vec<EventEnvelope> = events
-            .iter()
-            .filter(|e| reporting::reacts_to(&e.event_type))
-            .cloned()
-            .collect();
+        let events = outbox::relevant(events, reporting::reacts_to);
         if events.is_empty() {
             return Ok(0);
         }

@@ -202,11 +202,7 @@ impl EventConsumer for SqliteWorkflow {
     }
 
     async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
-        let events: Vec<EventEnvelope> = events
-            .iter()
-            .filter(|e| workflow::reacts_to(&e.event_type))
-            .cloned()
-            .collect();
+        let events = outbox::relevant(events, workflow::reacts_to);
         if events.is_empty() {
             return Ok(0);
         }

@@ -23,7 +23,13 @@ use super::{Decision, missing_report};
 /// Event types the projector ignores: adapters may leave them out before
 /// opening a transaction. (Operations shows the due time; the read model
 /// does not.)
-pub const IGNORED: &[&str] = &["sla.started"];
+const IGNORED: &[&str] = &["sla.started"];
+
+/// Whether the projector acts on events of this type (the same question
+/// every context's `reacts_to` answers).
+pub fn reacts_to(event_type: &str) -> bool {
+    !IGNORED.contains(&event_type)
+}
 
 /// Whether an event of this type can change what a listing shows (a row's
 /// fields, or whether it is listed). Answers only add to the timeline, which

@@ -51,7 +51,7 @@ async fn projected(tx: &mut Tx, id: ReportId) -> StoreResult<Option<ProjectedRep
 /// Applies one event (not applied before) in the caller's transaction.
 async fn project(tx: &mut Tx, e: &EventEnvelope, now: Timestamp) -> StoreResult<()> {
     // Ignored events need no state (and no row lock).
-    let state = if read_model::IGNORED.contains(&e.event_type.as_str()) {
+    let state = if !read_model::reacts_to(&e.event_type) {
         None
     } else {
         projected(tx, e.report_id).await?
@@ -262,7 +262,7 @@ impl EventConsumer for PgRead {
         // As on SQLite: events this consumer ignores are not even recorded.
         let events: Vec<_> = events
             .iter()
-            .filter(|e| !read_model::IGNORED.contains(&e.event_type.as_str()))
+            .filter(|e| read_model::reacts_to(&e.event_type))
             .collect();
         if events.is_empty() {
             return Ok(0);

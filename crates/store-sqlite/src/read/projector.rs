@@ -254,7 +254,7 @@ impl EventConsumer for SqliteRead {
     }
 
     async fn apply(&self, events: &[EventEnvelope], now: Timestamp) -> StoreResult<usize> {
-        let events = outbox::relevant(events, read_model::IGNORED);
+        let events = outbox::relevant(events, read_model::reacts_to);
         if events.is_empty() {
             return Ok(0);
         }

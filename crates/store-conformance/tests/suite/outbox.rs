@@ -3,10 +3,10 @@
 //! once relayed, and kept for replay.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_domain::access::Visibility;
 use lapor_domain::events::EventEnvelope;
 use lapor_domain::lifecycle::Status;
+use lapor_store_conformance::harness::TestStores;
 
 /// Runs one command per context that appends to its outbox, returning the
 /// events each outbox should hold, in order.

@@ -5,12 +5,12 @@
 //! 3003, 3004, 5002) checked against `count(*)`.
 
 use crate::fixtures::*;
-use crate::harness::{Engine, TestDbs, TestStores, admin_url};
 use crate::migrations::versions;
 use lapor_app::ports::{AuditLog, EventConsumer, Outbox, StoreError};
 use lapor_domain::access::Visibility;
 use lapor_domain::events::{DomainEvent, PhotosAdded};
 use lapor_domain::ids::PhotoId;
+use lapor_store_conformance::harness::{Engine, TestDbs, TestStores, admin_url};
 use lapor_store_postgres::{PgUrls, PoolSettings, open, read_group, redact};
 use sqlx::Connection;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! exception is SQLite's `eventlog` (the embedded event bus), which Redis
 //! Streams replaces on PostgreSQL deployments.
 
-use crate::harness::Engine;
+use lapor_store_conformance::harness::Engine;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -3,11 +3,11 @@
 //! sort, filter and page, analytics reads case facts and open cases.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_app::ports::{InboxFilter, InboxSort, Paging};
 use lapor_domain::access::Visibility;
 use lapor_domain::ids::{ReportId, UserId};
 use lapor_domain::lifecycle::Status;
+use lapor_store_conformance::harness::TestStores;
 
 pub async fn operations_cases_follow_events_and_status_changes_race_safely(s: &TestStores) {
     let ops = s.operations.clone();

@@ -2,11 +2,11 @@
 //! id and listed by role and agency; the catalog seeded once and edited.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_app::ports::UserRecord;
 use lapor_domain::access::Role;
 use lapor_domain::catalog::{Agency, Category};
 use lapor_domain::ids::UserId;
+use lapor_store_conformance::harness::TestStores;
 
 pub async fn identity_users_and_catalog(s: &TestStores) {
     let id = &s.identity;

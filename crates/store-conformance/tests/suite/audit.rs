@@ -3,11 +3,11 @@
 //! under every filter, and concurrent appends never fork the chain.
 
 use crate::fixtures::at;
-use crate::harness::TestStores;
 use lapor_app::ports::{AuditFilter, AuditLog};
 use lapor_app::services::audit::verify_log;
 use lapor_domain::audit::{AuditAction, AuditEntry, GENESIS, NewAuditEntry};
 use lapor_domain::ids::UserId;
+use lapor_store_conformance::harness::TestStores;
 use serde_json::json;
 use std::sync::Arc;
 

@@ -3,12 +3,12 @@
 //! and the case status mirrored from operations' events.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_app::ports::StoreError;
 use lapor_domain::access::{ListingScope, Visibility};
 use lapor_domain::events::DomainEvent;
 use lapor_domain::ids::{ReportId, UserId};
 use lapor_domain::lifecycle::Status;
+use lapor_store_conformance::harness::TestStores;
 
 pub async fn reports_are_inserted_updated_and_withdrawn_under_conditions(s: &TestStores) {
     let rep = &s.reporting;

@@ -3,10 +3,10 @@
 //! error or a hang; every consumer counts only the events it acts on.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_app::ports::{EventConsumer, StoreError};
 use lapor_domain::access::Visibility;
 use lapor_domain::lifecycle::Status;
+use lapor_store_conformance::harness::TestStores;
 
 pub async fn a_closed_engine_refuses_writes_as_unavailable(s: &TestStores) {
     let r = report(&user(), Visibility::Public, "kebersihan", "AGENCY_INFRA", 0);

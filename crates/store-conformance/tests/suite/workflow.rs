@@ -4,7 +4,6 @@
 //! and notifications stored before they were typed.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_app::ports::{SlaConfig, SlaFilter};
 use lapor_domain::access::{ListingScope, Visibility};
 use lapor_domain::events::DomainEvent;
@@ -12,6 +11,7 @@ use lapor_domain::ids::NotificationId;
 use lapor_domain::lifecycle::Status;
 use lapor_domain::notices::Notice;
 use lapor_domain::sla::{self, SlaStatus};
+use lapor_store_conformance::harness::TestStores;
 
 pub async fn sla_configuration_is_kept(s: &TestStores) {
     let wf = &s.workflow;

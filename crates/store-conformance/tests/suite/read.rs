@@ -3,13 +3,13 @@
 //! kinds of paging; paged totals agree with what is listed.
 
 use crate::fixtures::*;
-use crate::harness::TestStores;
 use lapor_app::ports::{Cursor, FeedSort, Paging, ReadStore, ReportFilter};
 use lapor_domain::access::{ListingScope, Owner, Visibility};
 use lapor_domain::events::EventEnvelope;
 use lapor_domain::ids::ReportId;
 use lapor_domain::lifecycle::Status;
 use lapor_domain::report::Report;
+use lapor_store_conformance::harness::TestStores;
 
 /// Seven reports of every visibility with a history: votes (one stale),
 /// status changes, an answer, a redelivered escalation, a re-routing edit,
